@@ -1,0 +1,49 @@
+// Tool definitions as the compiler sees them: a name and zod schemas. The
+// runtime adds behaviour (`run`) to the same objects.
+import type { z } from "zod";
+
+export interface ToolContext {
+  signal: AbortSignal;
+  attempt: number;
+  node: { id: string; binding?: string; line?: number };
+}
+
+export interface ToolDefinition<
+  I extends z.ZodObject = z.ZodObject,
+  O extends z.ZodType = z.ZodType,
+> {
+  name: string;
+  description?: string;
+  input: I;
+  output?: O;
+  /** Same arguments, same result, no side effects: identical calls may be merged. */
+  pure?: boolean;
+  /** Acts on the world: never pruned as dead code. */
+  effect?: boolean;
+  /** Relative latency hint for critical-path scheduling (default 1). */
+  latency?: number;
+  timeoutMs?: number;
+  retries?: number;
+  run: (args: z.output<I>, ctx: ToolContext) => Promise<z.input<O>> | z.input<O>;
+}
+
+/** Any tool, whatever its schemas. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyTool = ToolDefinition<z.ZodObject, z.ZodType> | ToolDefinition<any, any>;
+
+/** Declares a tool; the identity function, there for type inference of `run`'s arguments. */
+export function defineTool<I extends z.ZodObject, O extends z.ZodType = z.ZodUnknown>(
+  tool: ToolDefinition<I, O>,
+): ToolDefinition<I, O> {
+  return tool;
+}
+
+/** A lookup of tools by name. */
+export type ToolSet = ReadonlyMap<string, AnyTool>;
+
+export function toolSet(tools: Iterable<AnyTool> | ToolSet): ToolSet {
+  if (tools instanceof Map) return tools;
+  const map = new Map<string, AnyTool>();
+  for (const t of tools as Iterable<AnyTool>) map.set(t.name, t);
+  return map;
+}
