@@ -75,6 +75,13 @@ export const diag = {
       `invalid interpolation: ${detail}`,
       "write `${name}`, `${name.field[0]}`, or `\\$` for a literal dollar sign",
     ),
+  tooDeep: (range: Range, max: number) =>
+    error(
+      "P011",
+      range,
+      `brackets nested more than ${max} deep`,
+      "flatten the value, or bind parts of it to variables",
+    ),
   bareExpression: (range: Range) =>
     error(
       "P010",

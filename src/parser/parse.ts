@@ -89,7 +89,7 @@ function parseStatement(
     tokens.some(
       (t) => t.tokenType === T.UnterminatedString || t.tokenType === T.UnterminatedTriple,
     ) ||
-    badOffsets.some((o) => o >= first.startOffset && o <= tokenEnd(last));
+    badOffsets.some((o) => o >= lineStart(first.startOffset, lines) && o < lineEnd(last, lines));
   if (lexicallyBroken) return invalid(tokens, lines);
 
   parserInstance.input = tokens;
@@ -114,7 +114,26 @@ function parseStatement(
           );
           return invalid(tokens, lines);
         }
-        if (e.message.startsWith("expected '('") && prev?.tokenType === T.Identifier) {
+        if ((t.tokenType === T.LBracket || t.tokenType === T.Dot) && prev?.tokenType === T.RParen) {
+          diagnostics.push(
+            diag.syntaxError(
+              lines.range(t.startOffset, tokenEnd(t)),
+              "fields and indexes apply to variables, not to calls",
+              "bind the call first (`$r = tool(...)`), then write `$r[0].field`",
+            ),
+          );
+          return invalid(tokens, lines);
+        }
+        if (e.name === "NotAllInputParsedException") {
+          diagnostics.push(diag.expectedNewline(lines.range(t.startOffset, tokenEnd(t))));
+          return invalid(tokens, lines);
+        }
+        const beforePrev = prev === undefined ? undefined : tokens[tokens.indexOf(prev) - 1];
+        if (
+          e.message.startsWith("expected '('") &&
+          prev?.tokenType === T.Identifier &&
+          beforePrev?.tokenType !== T.Dot // `web.search` lacks its `(`, it is no bare word
+        ) {
           diagnostics.push(bareWord(prev, lines));
           return invalid(tokens, lines);
         }
@@ -142,6 +161,17 @@ function parseStatement(
     );
     return invalid(tokens, lines);
   }
+}
+
+// A stray character anywhere on a statement's lines breaks that statement, even
+// after its last token (`$x = @`): otherwise the parser reports a cascade.
+function lineStart(offset: number, lines: LineMap): number {
+  return offset - (lines.position(offset).column - 1);
+}
+
+function lineEnd(last: IToken, lines: LineMap): number {
+  const end = lines.position(tokenEnd(last));
+  return lineStart(end.offset, lines) + lines.lineText(end.line).length;
 }
 
 /** An unquoted word where a value belongs: LLMs write `search(Tokyo)`. */

@@ -9,9 +9,12 @@ import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import type { LineMap } from "../diagnostics/range.js";
 import * as T from "./tokens.js";
 
+/** Deeper nesting is refused: the parser is recursive, and no real plan nests this deep. */
+export const MAX_DEPTH = 128;
+
 export interface StatementTokens {
   tokens: IToken[];
-  /** True when the statement was cut short by an unclosed bracket (already reported). */
+  /** True when the statement is broken in a way already reported (an unclosed bracket, nesting too deep). */
   truncated: boolean;
 }
 
@@ -33,7 +36,12 @@ function isCloser(t: IToken): boolean {
 function startsStatement(tokens: IToken[], i: number): boolean {
   const t = tokens[i];
   if (t === undefined) return false;
-  if (t.tokenType === T.Input || t.tokenType === T.Return) return true;
+  // `input` and `return` are also fine argument and object keys (`f(input: 1)`).
+  if (t.tokenType === T.Input) return tokens[i + 1]?.tokenType === T.Variable;
+  if (t.tokenType === T.Return) {
+    const next = tokens[i + 1]?.tokenType;
+    return next !== T.Colon && next !== T.Equals;
+  }
   return t.tokenType === T.Variable && tokens[i + 1]?.tokenType === T.Equals;
 }
 
@@ -49,26 +57,45 @@ export function splitStatements(
   const statements: StatementTokens[] = [];
   let current: IToken[] = [];
   let open: IToken[] = [];
+  let tooDeep = false;
+  // How many open brackets wait for each closer: finds a match without a scan.
+  let waiting = new Map<string, number>();
+  const closeInnermost = (): string | undefined => {
+    const o = open.pop();
+    const close = o === undefined ? undefined : closerOf.get(o.image);
+    if (close !== undefined) waiting.set(close, (waiting.get(close) ?? 1) - 1);
+    return close;
+  };
 
   const reportUnclosed = (): void => {
+    // An unterminated string most likely swallowed the closer: P002 says it all.
+    if (current.some((t) => t.tokenType === T.UnterminatedString)) return;
+    if (current.some((t) => t.tokenType === T.UnterminatedTriple)) return;
     const last = current[current.length - 1];
     const at = last === undefined ? 0 : tokenEnd(last);
-    for (const o of open.slice().reverse()) {
-      const close = closerOf.get(o.image) ?? ")";
-      diagnostics.push(
-        diag.unclosedBracket(
-          lines.range(at, at),
-          o.image,
-          close,
-          lines.range(o.startOffset, tokenEnd(o)),
-        ),
-      );
-    }
+    // One diagnostic for the innermost bracket; its help closes them all.
+    const innermost = open[open.length - 1];
+    if (innermost === undefined) return;
+    const closers = open
+      .slice()
+      .reverse()
+      .map((o) => closerOf.get(o.image) ?? ")")
+      .join("");
+    diagnostics.push(
+      diag.unclosedBracket(
+        lines.range(at, at),
+        innermost.image,
+        closers.length > 16 ? `${closers.slice(0, 16)}…` : closers,
+        lines.range(innermost.startOffset, tokenEnd(innermost)),
+      ),
+    );
   };
   const flush = (truncated: boolean): void => {
-    if (current.length > 0) statements.push({ tokens: current, truncated });
+    if (current.length > 0) statements.push({ tokens: current, truncated: truncated || tooDeep });
     current = [];
     open = [];
+    waiting = new Map();
+    tooDeep = false;
   };
 
   for (let i = 0; i < tokens.length; i++) {
@@ -88,14 +115,25 @@ export function splitStatements(
     }
     if (isOpener(t)) {
       open.push(t);
+      const close = closerOf.get(t.image) ?? ")";
+      waiting.set(close, (waiting.get(close) ?? 0) + 1);
+      if (open.length === MAX_DEPTH + 1) {
+        diagnostics.push(diag.tooDeep(lines.range(t.startOffset, tokenEnd(t)), MAX_DEPTH));
+        tooDeep = true;
+      }
     } else if (isCloser(t)) {
       if (open.length === 0) {
         diagnostics.push(diag.unmatchedBracket(lines.range(t.startOffset, tokenEnd(t)), t.image));
         continue;
       }
-      // A closer of the wrong kind still closes the innermost bracket, so
-      // that the parser reports one mismatch instead of the rest of the file.
-      open.pop();
+      // A closer of the wrong kind closes the bracket it matches if one is
+      // open (`f([1, 2)`), else the innermost one, so that the parser reports
+      // one mismatch instead of the rest of the file.
+      if ((waiting.get(t.image) ?? 0) > 0) {
+        while (closeInnermost() !== t.image);
+      } else {
+        closeInnermost();
+      }
     }
     current.push(t);
   }

@@ -153,6 +153,13 @@ export function decodeString(token: IToken, lines: LineMap, diagnostics: Diagnos
       i = end;
       continue;
     }
+    if (c === "\r") {
+      // A line break is "\n" whatever the file's line endings: the value of a
+      // plan must not change when it is saved on Windows.
+      addText("\n", base + i);
+      i += src[i + 1] === "\n" ? 2 : 1;
+      continue;
+    }
     addText(c, base + i);
     i += 1;
   }

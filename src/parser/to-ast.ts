@@ -239,7 +239,7 @@ export class AstBuilder extends BaseVisitor {
       const open = lbrackets[i] ?? t;
       const close = rbrackets[i] ?? t;
       const range = this.#lines.range(open.startOffset, close.startOffset + close.image.length);
-      if (!/^[0-9]+$/.test(t.image) || !Number.isSafeInteger(index)) {
+      if (!/^(?:0|[1-9][0-9]*)$/.test(t.image) || !Number.isSafeInteger(index)) {
         this.#diagnostics.push(
           diag.syntaxError(
             this.#tokenRange(t),

@@ -32,11 +32,11 @@ export const Variable = createToken({
   label: "a variable",
 });
 
-// Deliberately broad (`01`, `1e`, `2x`): the exact JSON number syntax is checked
-// after lexing so that a malformed number gets one clear diagnostic.
+// Deliberately broad (`01`, `1.`, `1e+`, `2x`, `-`): the exact JSON number
+// syntax is checked after lexing so that a malformed number gets one clear diagnostic.
 export const NumberLiteral = createToken({
   name: "NumberLiteral",
-  pattern: /-?[0-9](?:[eE][+-]?[0-9]|\.[0-9]|[0-9A-Za-z_])*/,
+  pattern: /-?[0-9](?:[eE][+-]?|\.|[0-9A-Za-z_])*|-/,
   label: "a number",
 });
 
