@@ -1,0 +1,52 @@
+// The CLI's window on the world, injectable so tests run commands in-process.
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  readStdin: () => Promise<string>;
+  cwd: string;
+  /** Colour output on stdout / stderr. */
+  color: { stdout: boolean; stderr: boolean };
+}
+
+export function processIo(): Io {
+  const tty = (s: NodeJS.WriteStream): boolean =>
+    s.isTTY === true && process.env["NO_COLOR"] === undefined;
+  return {
+    stdout: (t) => void process.stdout.write(t),
+    stderr: (t) => void process.stderr.write(t),
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of process.stdin) chunks.push(c as Buffer);
+      return Buffer.concat(chunks).toString("utf8");
+    },
+    cwd: process.cwd(),
+    color: { stdout: tty(process.stdout), stderr: tty(process.stderr) },
+  };
+}
+
+/** A failure the user caused (bad path, bad module): one line on stderr, exit 2. */
+export class UsageError extends Error {}
+
+export async function readSource(io: Io, file: string): Promise<string> {
+  if (file === "-") return io.readStdin();
+  try {
+    return await readFile(resolve(io.cwd, file), "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT"
+        ? "no such file"
+        : code === "EISDIR"
+          ? "is a directory"
+          : (e as Error).message;
+    throw new UsageError(`cannot read ${file}: ${why}`);
+  }
+}
+
+/** The name diagnostics show for a file argument. */
+export function displayName(file: string): string {
+  return file === "-" ? "<stdin>" : file;
+}

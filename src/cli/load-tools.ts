@@ -1,0 +1,86 @@
+// Loads a tools module (JS or TS) whose default export is an array of tools.
+// Plain objects work, so a tools file needs nothing but zod.
+import { pathToFileURL } from "node:url";
+import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import type { AnyTool } from "../compiler/tool.js";
+import { UsageError } from "./io.js";
+
+function isZodObject(v: unknown): boolean {
+  const def = (v as { _zod?: { def?: { type?: unknown } } } | null)?._zod?.def;
+  return def?.type === "object";
+}
+
+function isZodSchema(v: unknown): boolean {
+  return typeof v === "object" && v !== null && "_zod" in v;
+}
+
+/** Checks one entry of a tools module and says exactly what is wrong with it. */
+export function validateTool(value: unknown, where: string): AnyTool {
+  if (typeof value !== "object" || value === null)
+    throw new UsageError(`${where} is not an object`);
+  const t = value as Record<string, unknown>;
+  if (
+    typeof t["name"] !== "string" ||
+    !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(t["name"])
+  ) {
+    throw new UsageError(`${where} needs a \`name\` like \`search\` or \`web.search\``);
+  }
+  const name = t["name"];
+  if (!isZodObject(t["input"]))
+    throw new UsageError(
+      `tool \`${name}\`: \`input\` must be a zod object schema (z.object({...}))`,
+    );
+  if (t["output"] !== undefined && !isZodSchema(t["output"])) {
+    throw new UsageError(`tool \`${name}\`: \`output\` must be a zod schema`);
+  }
+  if (t["run"] !== undefined && typeof t["run"] !== "function")
+    throw new UsageError(`tool \`${name}\`: \`run\` must be a function`);
+  return value as AnyTool;
+}
+
+export async function loadTools(modulePath: string, cwd: string): Promise<AnyTool[]> {
+  const file = resolve(cwd, modulePath);
+  if (!existsSync(file)) throw new UsageError(`cannot load tools from ${modulePath}: no such file`);
+  let mod: Record<string, unknown>;
+  try {
+    const url = pathToFileURL(file).href;
+    if (/\.[cm]?tsx?$/.test(file)) {
+      // A global, temporary hook rather than tsx's namespaced import: modules
+      // the CLI already loaded (zod, weft itself) are reused, not loaded twice.
+      const { register } = await import("tsx/esm/api");
+      const unregister = register();
+      try {
+        mod = (await import(url)) as Record<string, unknown>;
+      } finally {
+        await unregister();
+      }
+    } else {
+      mod = (await import(url)) as Record<string, unknown>;
+    }
+  } catch (e) {
+    const message = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    throw new UsageError(`cannot load tools from ${modulePath}: ${message}`);
+  }
+  let list = mod["default"] ?? mod["tools"];
+  // A CommonJS-style `module.exports = [...]` arrives as default.default under some loaders.
+  if (
+    list !== null &&
+    typeof list === "object" &&
+    !Array.isArray(list) &&
+    Array.isArray((list as { default?: unknown }).default)
+  ) {
+    list = (list as { default: unknown }).default;
+  }
+  if (!Array.isArray(list)) {
+    throw new UsageError(`tools module ${modulePath} must \`export default\` an array of tools`);
+  }
+  const tools = list.map((t, i) => validateTool(t, `tool #${i + 1} of ${modulePath}`));
+  const seen = new Set<string>();
+  for (const t of tools) {
+    if (seen.has(t.name))
+      throw new UsageError(`tools module ${modulePath} defines \`${t.name}\` twice`);
+    seen.add(t.name);
+  }
+  return tools;
+}

@@ -1,0 +1,117 @@
+// The `weft` command. Exit codes: 0 ok, 1 the plan or check failed, 2 usage or I/O error.
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, Option } from "commander";
+import { runCheck } from "./commands/check.js";
+import { runCompile, type EmitFormat } from "./commands/compile.js";
+import { runFmt } from "./commands/fmt.js";
+import { processIo, UsageError, type Io } from "./io.js";
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(
+      readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
+    ) as { version?: string };
+    return pkg.version ?? "0.0.0";
+  } catch {
+    return "0.0.0";
+  }
+}
+
+function buildProgram(io: Io, setExit: (code: number) => void): Command {
+  const program = new Command("weft")
+    .description(
+      "Weft: a plan language for tool-using LLM agents — check, compile and format .plan files",
+    )
+    .version(version(), "-V, --version")
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .exitOverride();
+
+  program
+    .command("check")
+    .description("parse and typecheck plans; report every problem with its line and column")
+    .argument("<files...>", "plan files (- for standard input)")
+    .option(
+      "-t, --tools <module>",
+      "JS/TS module whose default export is an array of tools; without it, tool names and signatures are not checked",
+    )
+    .option("--json", "print diagnostics as JSON")
+    .addHelpText(
+      "after",
+      "\nExit status: 0 clean (warnings allowed), 1 errors found, 2 usage or I/O error.",
+    )
+    .action(async (files: string[], flags: { tools?: string; json?: boolean }) => {
+      setExit(await runCheck(files, flags, io));
+    });
+
+  program
+    .command("compile")
+    .description("compile a plan (or validate a plan-graph .json) to its dependency graph")
+    .argument("<file>", "plan file, a plan graph in JSON (*.json), or - for standard input")
+    .option(
+      "-t, --tools <module>",
+      "tools module: checks signatures and maps positional arguments to names",
+    )
+    .addOption(
+      new Option("-e, --emit <format>", "output format")
+        .choices(["json", "dot", "mermaid"])
+        .default("json"),
+    )
+    .option(
+      "--prune",
+      "remove calls whose results are never used (never bare call statements or `effect` tools)",
+    )
+    .option("-o, --output <file>", "write to a file instead of standard output")
+    .addHelpText("after", "\nExit status: 0 compiled, 1 the plan has errors, 2 usage or I/O error.")
+    .action(
+      async (
+        file: string,
+        flags: { tools?: string; emit: EmitFormat; prune?: boolean; output?: string },
+      ) => {
+        setExit(await runCompile(file, flags, io));
+      },
+    );
+
+  program
+    .command("fmt")
+    .description("format plans in the canonical layout (comments kept)")
+    .argument("<files...>", "plan files (- for standard input)")
+    .option("--check", "do not print; exit 1 if any file would change")
+    .option("-w, --write", "rewrite the files in place")
+    .addHelpText(
+      "after",
+      "\nWith neither flag, prints the formatted text.\nExit status: 0 ok, 1 a file would change or has syntax errors, 2 usage or I/O error.",
+    )
+    .action(async (files: string[], flags: { check?: boolean; write?: boolean }) => {
+      setExit(await runFmt(files, flags, io));
+    });
+
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; never throws for user errors. */
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  let code = 0;
+  const program = buildProgram(io, (c) => (code = c));
+  if (argv.length === 0) {
+    io.stderr(program.helpInformation());
+    return 2;
+  }
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version end in a CommanderError too, with exit code 0.
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof UsageError) {
+      io.stderr(`weft: ${e.message}\n`);
+      return 2;
+    }
+    io.stderr(`weft: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    if (process.env["WEFT_DEBUG"] !== undefined && e instanceof Error && e.stack)
+      io.stderr(`${e.stack}\n`);
+    return 70;
+  }
+}

@@ -1,0 +1,53 @@
+// Weft's public API. The pipeline in four calls:
+//   parse(text) -> check(text, { tools }) -> compile(text, { tools }) -> (runtime, next)
+// and format(text) for the canonical layout.
+
+// ## Parsing and formatting
+export { parse, type ParseResult } from "./parser/parse.js";
+export { formatText as format } from "./parser/format.js";
+export type * as ast from "./parser/ast.js";
+export type { Plan, Statement, Expr } from "./parser/ast.js";
+
+// ## Checking and compiling
+export {
+  checkSource as check,
+  compile,
+  type CheckSourceOptions as CheckOptions,
+  type CheckSourceResult as CheckResult,
+  type CompileOptions,
+  type CompileResult,
+} from "./compiler/compile.js";
+export { validateGraph, parseGraphJson } from "./compiler/validate.js";
+export { prune } from "./compiler/passes/prune.js";
+export { mergePure } from "./compiler/passes/merge-pure.js";
+export { toJson } from "./compiler/emit/json.js";
+export { toDot } from "./compiler/emit/dot.js";
+export { toMermaid } from "./compiler/emit/mermaid.js";
+export {
+  IR_VERSION,
+  type PlanGraph,
+  type PlanNode,
+  type CallNode,
+  type EachNode,
+  type PlanInput,
+  type IrExpr,
+  type IrArgs,
+  type Json,
+  type Span,
+} from "./compiler/ir.js";
+
+// ## Tools
+export {
+  defineTool,
+  toolSet,
+  type ToolDefinition,
+  type ToolContext,
+  type AnyTool,
+  type ToolSet,
+} from "./compiler/tool.js";
+
+// ## Diagnostics
+export type { Diagnostic, Severity, RelatedInfo } from "./diagnostics/diagnostic.js";
+export { hasErrors } from "./diagnostics/diagnostic.js";
+export type { Range, Position } from "./diagnostics/range.js";
+export { renderDiagnostic, renderDiagnostics, type RenderOptions } from "./diagnostics/render.js";

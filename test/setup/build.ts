@@ -1,0 +1,15 @@
+// The CLI's process tests run the real bin, which loads dist/: build it once.
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+
+export default function setup(): void {
+  const root = join(import.meta.dirname, "..", "..");
+  execFileSync(
+    process.execPath,
+    [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
+    {
+      cwd: root,
+      stdio: "inherit",
+    },
+  );
+}
