@@ -1,7 +1,7 @@
 // Every user-facing message of Weft lives here, one factory per stable code.
 // Codes never change meaning; a retired code is never reused.
 import type { Diagnostic, RelatedInfo } from "./diagnostic.js";
-import type { Range } from "./range.js";
+import { plainRange, type Range } from "./range.js";
 
 function error(
   code: string,
@@ -10,14 +10,16 @@ function error(
   help?: string,
   related?: RelatedInfo[],
 ): Diagnostic {
-  const d: Diagnostic = { code, severity: "error", message, range };
+  const d: Diagnostic = { code, severity: "error", message, range: plainRange(range) };
   if (help !== undefined) d.help = help;
-  if (related !== undefined && related.length > 0) d.related = related;
+  if (related !== undefined && related.length > 0) {
+    d.related = related.map((r) => ({ message: r.message, range: plainRange(r.range) }));
+  }
   return d;
 }
 
 function warning(code: string, range: Range, message: string, help?: string): Diagnostic {
-  const d: Diagnostic = { code, severity: "warning", message, range };
+  const d: Diagnostic = { code, severity: "warning", message, range: plainRange(range) };
   if (help !== undefined) d.help = help;
   return d;
 }

@@ -12,7 +12,47 @@ export interface Range {
 }
 
 export function rangeFrom(start: Range, end: Range): Range {
-  return { start: start.start, end: end.end };
+  return { start: plain(start.start), end: plain(end.end) };
+}
+
+/** A range as a plain object (diagnostics carry these: they are data). */
+export function plainRange(r: Range): Range {
+  return { start: plain(r.start), end: plain(r.end) };
+}
+
+function plain(p: Position): Position {
+  return { offset: p.offset, line: p.line, column: p.column };
+}
+
+/**
+ * A range that works out its lines and columns when first asked. A plan's AST
+ * holds hundreds of thousands of ranges and most are never read: storing two
+ * offsets instead of three objects halves the parser's memory and GC time.
+ */
+class LazyRange implements Range {
+  readonly #map: LineMap;
+  readonly #startOffset: number;
+  readonly #endOffset: number;
+  #start: Position | undefined;
+  #end: Position | undefined;
+
+  constructor(map: LineMap, startOffset: number, endOffset: number) {
+    this.#map = map;
+    this.#startOffset = startOffset;
+    this.#endOffset = endOffset;
+  }
+
+  get start(): Position {
+    return (this.#start ??= this.#map.position(this.#startOffset));
+  }
+
+  get end(): Position {
+    return (this.#end ??= this.#map.position(this.#endOffset));
+  }
+
+  toJSON(): Range {
+    return plainRange(this);
+  }
 }
 
 /** Maps offsets to line/column positions for one source text. */
@@ -45,7 +85,7 @@ export class LineMap {
   }
 
   range(startOffset: number, endOffset: number): Range {
-    return { start: this.position(startOffset), end: this.position(endOffset) };
+    return new LazyRange(this, startOffset, endOffset);
   }
 
   /** The text of a 1-based line, without its line break. */

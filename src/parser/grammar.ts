@@ -58,7 +58,7 @@ export class PlanParser extends CstParser {
       // Recovery is per statement (see split.ts): a statement with a syntax
       // error becomes an Invalid node and the next line parses afresh.
       recoveryEnabled: false,
-      nodeLocationTracking: "full",
+      nodeLocationTracking: "onlyOffset",
       errorMessageProvider: errorMessages,
       maxLookahead: 3,
     });

@@ -47,8 +47,9 @@ export function parse(text: string): ParseResult {
     range: lines.range(t.startOffset, tokenEnd(t)),
   }));
 
+  const builder = new AstBuilder(lines);
   const statements = splitStatements(lexed.tokens, lines, diagnostics).map((s) =>
-    parseStatement(s, lines, diagnostics, badOffsets),
+    parseStatement(s, lines, diagnostics, badOffsets, builder),
   );
 
   return {
@@ -81,6 +82,7 @@ function parseStatement(
   lines: LineMap,
   diagnostics: Diagnostic[],
   badOffsets: number[],
+  builder: AstBuilder,
 ): Statement {
   const first = tokens[0]!;
   const last = tokens[tokens.length - 1]!;
@@ -150,7 +152,8 @@ function parseStatement(
 
   const local: Diagnostic[] = [];
   try {
-    const stmt = new AstBuilder(lines, local).visit(cst) as Statement;
+    builder.sink = local;
+    const stmt = builder.visit(cst) as Statement;
     diagnostics.push(...local);
     return local.some((d) => d.severity === "error") ? invalid(tokens, lines) : stmt;
   } catch (e) {

@@ -34,6 +34,16 @@ export function decodeString(token: IToken, lines: LineMap, diagnostics: Diagnos
   const quote = style === "triple" ? 3 : 1;
   const base = token.startOffset;
   const src = image.slice(0, image.length - quote);
+  const range = lines.range(base, base + image.length);
+  // Most strings have no escapes and no interpolation: one text part.
+  if (!/[\\$\r]/.test(src.slice(quote))) {
+    const value = src.slice(quote);
+    const parts: StringPart[] =
+      value.length === 0
+        ? []
+        : [{ kind: "Text", value, range: lines.range(base + quote, base + src.length) }];
+    return { kind: "String", style, parts, range };
+  }
   const parts: StringPart[] = [];
   let text = "";
   let textStart = base + quote;
@@ -164,7 +174,7 @@ export function decodeString(token: IToken, lines: LineMap, diagnostics: Diagnos
     i += 1;
   }
   flushText(base + src.length);
-  return { kind: "String", style, parts, range: lines.range(base, base + image.length) };
+  return { kind: "String", style, parts, range };
 }
 
 /** The plain value of a string with no interpolation, or undefined. */

@@ -31,13 +31,17 @@ const BaseVisitor = parserInstance.getBaseCstVisitorConstructor();
 
 export class AstBuilder extends BaseVisitor {
   readonly #lines: LineMap;
-  readonly #diagnostics: Diagnostic[];
+  /** Where the diagnostics of the statement being built go; set per statement. */
+  sink: Diagnostic[] = [];
+  static #validated = false;
 
-  constructor(lines: LineMap, diagnostics: Diagnostic[]) {
+  constructor(lines: LineMap) {
     super();
     this.#lines = lines;
-    this.#diagnostics = diagnostics;
-    this.validateVisitor();
+    if (!AstBuilder.#validated) {
+      this.validateVisitor();
+      AstBuilder.#validated = true;
+    }
   }
 
   // ### helpers
@@ -96,7 +100,7 @@ export class AstBuilder extends BaseVisitor {
     const type = ctx.type?.[0];
     if (isToken(type)) {
       if (!INPUT_TYPES.has(type.image)) {
-        this.#diagnostics.push(
+        this.sink.push(
           diag.syntaxError(
             this.#tokenRange(type),
             `unknown input type \`${type.image}\``,
@@ -111,7 +115,7 @@ export class AstBuilder extends BaseVisitor {
     if (isNode(def)) {
       const value = this.#expr(def);
       if (!isConstant(value)) {
-        this.#diagnostics.push(
+        this.sink.push(
           diag.syntaxError(
             value.range,
             "an input's default must be a literal value",
@@ -168,16 +172,14 @@ export class AstBuilder extends BaseVisitor {
   }
 
   literal(ctx: Children): A.Expr {
-    const [key, elements] =
-      Object.entries(ctx).find(([, v]) => v !== undefined && v.length > 0) ?? [];
-    const t = elements?.[0];
-    if (key === undefined || !isToken(t)) throw new Malformed();
+    const t = firstChild(ctx);
+    if (!isToken(t)) throw new Malformed();
     const range = this.#tokenRange(t);
     switch (t.tokenType) {
       case T.DoubleString:
       case T.SingleString:
       case T.TripleString:
-        return decodeString(t, this.#lines, this.#diagnostics);
+        return decodeString(t, this.#lines, this.sink);
       case T.NumberLiteral:
         return this.#number(t);
       case T.True:
@@ -192,7 +194,7 @@ export class AstBuilder extends BaseVisitor {
   #number(t: IToken): A.NumberLit {
     const value = Number(t.image);
     if (!JSON_NUMBER.test(t.image) || !Number.isFinite(value)) {
-      this.#diagnostics.push(diag.invalidNumber(this.#tokenRange(t), t.image));
+      this.sink.push(diag.invalidNumber(this.#tokenRange(t), t.image));
     }
     return { kind: "Number", value, raw: t.image, range: this.#tokenRange(t) };
   }
@@ -240,7 +242,7 @@ export class AstBuilder extends BaseVisitor {
       const close = rbrackets[i] ?? t;
       const range = this.#lines.range(open.startOffset, close.startOffset + close.image.length);
       if (!/^(?:0|[1-9][0-9]*)$/.test(t.image) || !Number.isSafeInteger(index)) {
-        this.#diagnostics.push(
+        this.sink.push(
           diag.syntaxError(
             this.#tokenRange(t),
             `invalid index \`${t.image}\``,
@@ -278,10 +280,10 @@ export class AstBuilder extends BaseVisitor {
       const { name, range } = this.visit(keyEl, keyEl) as { name: string; range: Range };
       key = { name, quoted: false, range };
     } else if (isToken(keyEl)) {
-      const s = decodeString(keyEl, this.#lines, this.#diagnostics);
+      const s = decodeString(keyEl, this.#lines, this.sink);
       const text = staticText(s);
       if (text === undefined) {
-        this.#diagnostics.push(
+        this.sink.push(
           diag.syntaxError(
             s.range,
             "an object key cannot interpolate",
@@ -297,10 +299,19 @@ export class AstBuilder extends BaseVisitor {
   }
 
   name(ctx: Children): { name: string; range: Range } {
-    const t = Object.values(ctx).find((v) => v !== undefined && v.length > 0)?.[0];
+    const t = firstChild(ctx);
     if (!isToken(t)) throw new Malformed();
     return { name: t.image, range: this.#tokenRange(t) };
   }
+}
+
+/** The only child of a node whose rule is a choice of single tokens. */
+function firstChild(ctx: Children): CstElement | undefined {
+  for (const key in ctx) {
+    const v = ctx[key];
+    if (v !== undefined && v.length > 0) return v[0];
+  }
+  return undefined;
 }
 
 /** A literal with no references, calls or interpolation: what an input default may be. */

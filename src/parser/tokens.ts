@@ -133,6 +133,7 @@ export const allTokens: TokenType[] = [
 export const nameTokens: TokenType[] = [Identifier, Input, Each, In, Return, True, False, Null];
 
 export const planLexer = new Lexer(allTokens, {
+  // CST node locations need token end offsets, which only "full" tracking records.
   positionTracking: "full",
   ensureOptimizations: true,
 });
