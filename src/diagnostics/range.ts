@@ -24,6 +24,16 @@ function plain(p: Position): Position {
   return { offset: p.offset, line: p.line, column: p.column };
 }
 
+/** The start offset of a range, without working out its line and column. */
+export function startOffset(r: Range): number {
+  return r instanceof LazyRange ? r.startOffset : r.start.offset;
+}
+
+/** The end offset of a range, without working out its line and column. */
+export function endOffset(r: Range): number {
+  return r instanceof LazyRange ? r.endOffset : r.end.offset;
+}
+
 /**
  * A range that works out its lines and columns when first asked. A plan's AST
  * holds hundreds of thousands of ranges and most are never read: storing two
@@ -31,23 +41,23 @@ function plain(p: Position): Position {
  */
 class LazyRange implements Range {
   readonly #map: LineMap;
-  readonly #startOffset: number;
-  readonly #endOffset: number;
+  readonly startOffset: number;
+  readonly endOffset: number;
   #start: Position | undefined;
   #end: Position | undefined;
 
   constructor(map: LineMap, startOffset: number, endOffset: number) {
     this.#map = map;
-    this.#startOffset = startOffset;
-    this.#endOffset = endOffset;
+    this.startOffset = startOffset;
+    this.endOffset = endOffset;
   }
 
   get start(): Position {
-    return (this.#start ??= this.#map.position(this.#startOffset));
+    return (this.#start ??= this.#map.position(this.startOffset));
   }
 
   get end(): Position {
-    return (this.#end ??= this.#map.position(this.#endOffset));
+    return (this.#end ??= this.#map.position(this.endOffset));
   }
 
   toJSON(): Range {

@@ -4,6 +4,7 @@
 import {
   CstParser,
   type CstNode,
+  type IOrAlt,
   type IParserErrorMessageProvider,
   type TokenType,
 } from "chevrotain";
@@ -53,12 +54,24 @@ export const errorMessages: IParserErrorMessageProvider = {
 };
 
 export class PlanParser extends CstParser {
+  // Alternatives built once and reused: a fresh array of closures on every
+  // OR is the largest avoidable cost in Chevrotain (its performance guide).
+  #statementAlts: IOrAlt<unknown>[] | undefined;
+  #bindingAlts: IOrAlt<unknown>[] | undefined;
+  #expressionAlts: IOrAlt<unknown>[] | undefined;
+  #literalAlts: IOrAlt<unknown>[] | undefined;
+  #namedArgAlts: IOrAlt<unknown>[] | undefined;
+  #refStepAlts: IOrAlt<unknown>[] | undefined;
+  #entryKeyAlts: IOrAlt<unknown>[] | undefined;
+  #nameAlts: IOrAlt<unknown>[] | undefined;
+
   constructor() {
     super(T.allTokens, {
       // Recovery is per statement (see split.ts): a statement with a syntax
       // error becomes an Invalid node and the next line parses afresh.
       recoveryEnabled: false,
-      nodeLocationTracking: "onlyOffset",
+      // No CST locations: the AST builder takes ranges from tokens (less garbage).
+      nodeLocationTracking: "none",
       errorMessageProvider: errorMessages,
       maxLookahead: 3,
     });
@@ -66,12 +79,14 @@ export class PlanParser extends CstParser {
   }
 
   statement = this.RULE("statement", () => {
-    this.OR([
-      { ALT: () => this.SUBRULE(this.inputDecl) },
-      { ALT: () => this.SUBRULE(this.returnStmt) },
-      { ALT: () => this.SUBRULE(this.binding) },
-      { ALT: () => this.SUBRULE(this.callStmt) },
-    ]);
+    this.OR(
+      (this.#statementAlts ??= [
+        { ALT: () => this.SUBRULE(this.inputDecl) },
+        { ALT: () => this.SUBRULE(this.returnStmt) },
+        { ALT: () => this.SUBRULE(this.binding) },
+        { ALT: () => this.SUBRULE(this.callStmt) },
+      ]),
+    );
   });
 
   inputDecl = this.RULE("inputDecl", () => {
@@ -95,10 +110,12 @@ export class PlanParser extends CstParser {
   binding = this.RULE("binding", () => {
     this.CONSUME(T.Variable, { LABEL: "target" });
     this.CONSUME(T.Equals);
-    this.OR([
-      { ALT: () => this.SUBRULE(this.eachExpr, { LABEL: "each" }) },
-      { ALT: () => this.SUBRULE(this.expression, { LABEL: "value" }) },
-    ]);
+    this.OR(
+      (this.#bindingAlts ??= [
+        { ALT: () => this.SUBRULE(this.eachExpr, { LABEL: "each" }) },
+        { ALT: () => this.SUBRULE(this.expression, { LABEL: "value" }) },
+      ]),
+    );
   });
 
   eachExpr = this.RULE("eachExpr", () => {
@@ -115,25 +132,29 @@ export class PlanParser extends CstParser {
   });
 
   expression = this.RULE("expression", () => {
-    this.OR([
-      { ALT: () => this.SUBRULE(this.call) },
-      { ALT: () => this.SUBRULE(this.reference) },
-      { ALT: () => this.SUBRULE(this.list) },
-      { ALT: () => this.SUBRULE(this.object) },
-      { ALT: () => this.SUBRULE(this.literal) },
-    ]);
+    this.OR(
+      (this.#expressionAlts ??= [
+        { ALT: () => this.SUBRULE(this.call) },
+        { ALT: () => this.SUBRULE(this.reference) },
+        { ALT: () => this.SUBRULE(this.list) },
+        { ALT: () => this.SUBRULE(this.object) },
+        { ALT: () => this.SUBRULE(this.literal) },
+      ]),
+    );
   });
 
   literal = this.RULE("literal", () => {
-    this.OR([
-      { ALT: () => this.CONSUME(T.DoubleString) },
-      { ALT: () => this.CONSUME(T.SingleString) },
-      { ALT: () => this.CONSUME(T.TripleString) },
-      { ALT: () => this.CONSUME(T.NumberLiteral) },
-      { ALT: () => this.CONSUME(T.True) },
-      { ALT: () => this.CONSUME(T.False) },
-      { ALT: () => this.CONSUME(T.Null) },
-    ]);
+    this.OR(
+      (this.#literalAlts ??= [
+        { ALT: () => this.CONSUME(T.DoubleString) },
+        { ALT: () => this.CONSUME(T.SingleString) },
+        { ALT: () => this.CONSUME(T.TripleString) },
+        { ALT: () => this.CONSUME(T.NumberLiteral) },
+        { ALT: () => this.CONSUME(T.True) },
+        { ALT: () => this.CONSUME(T.False) },
+        { ALT: () => this.CONSUME(T.Null) },
+      ]),
+    );
   });
 
   call = this.RULE("call", () => {
@@ -157,7 +178,12 @@ export class PlanParser extends CstParser {
   argument = this.RULE("argument", () => {
     this.OPTION(() => {
       this.SUBRULE(this.name, { LABEL: "key" });
-      this.OR([{ ALT: () => this.CONSUME(T.Colon) }, { ALT: () => this.CONSUME(T.Equals) }]);
+      this.OR(
+        (this.#namedArgAlts ??= [
+          { ALT: () => this.CONSUME(T.Colon) },
+          { ALT: () => this.CONSUME(T.Equals) },
+        ]),
+      );
     });
     this.SUBRULE(this.expression, { LABEL: "value" });
   });
@@ -165,21 +191,23 @@ export class PlanParser extends CstParser {
   reference = this.RULE("reference", () => {
     this.CONSUME(T.Variable);
     this.MANY(() => {
-      this.OR([
-        {
-          ALT: () => {
-            this.CONSUME(T.Dot);
-            this.SUBRULE(this.name, { LABEL: "field" });
+      this.OR(
+        (this.#refStepAlts ??= [
+          {
+            ALT: () => {
+              this.CONSUME(T.Dot);
+              this.SUBRULE(this.name, { LABEL: "field" });
+            },
           },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.LBracket);
-            this.CONSUME(T.NumberLiteral, { LABEL: "index" });
-            this.CONSUME(T.RBracket);
+          {
+            ALT: () => {
+              this.CONSUME(T.LBracket);
+              this.CONSUME(T.NumberLiteral, { LABEL: "index" });
+              this.CONSUME(T.RBracket);
+            },
           },
-        },
-      ]);
+        ]),
+      );
     });
   });
 
@@ -210,17 +238,19 @@ export class PlanParser extends CstParser {
   });
 
   entry = this.RULE("entry", () => {
-    this.OR([
-      { ALT: () => this.SUBRULE(this.name, { LABEL: "key" }) },
-      { ALT: () => this.CONSUME(T.DoubleString, { LABEL: "key" }) },
-      { ALT: () => this.CONSUME(T.SingleString, { LABEL: "key" }) },
-    ]);
+    this.OR(
+      (this.#entryKeyAlts ??= [
+        { ALT: () => this.SUBRULE(this.name, { LABEL: "key" }) },
+        { ALT: () => this.CONSUME(T.DoubleString, { LABEL: "key" }) },
+        { ALT: () => this.CONSUME(T.SingleString, { LABEL: "key" }) },
+      ]),
+    );
     this.CONSUME(T.Colon);
     this.SUBRULE(this.expression, { LABEL: "value" });
   });
 
   name = this.RULE("name", () => {
-    this.OR(T.nameTokens.map((t) => ({ ALT: () => this.CONSUME(t) })));
+    this.OR((this.#nameAlts ??= T.nameTokens.map((t) => ({ ALT: () => this.CONSUME(t) }))));
   });
 }
 

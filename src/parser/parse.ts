@@ -31,16 +31,6 @@ export function parse(text: string): ParseResult {
     );
     badOffsets.push(e.offset);
   }
-  for (const t of lexed.tokens) {
-    if (t.tokenType === T.UnterminatedString || t.tokenType === T.UnterminatedTriple) {
-      diagnostics.push(
-        diag.unterminatedString(
-          lines.range(t.startOffset, tokenEnd(t)),
-          t.tokenType === T.UnterminatedTriple,
-        ),
-      );
-    }
-  }
 
   const comments: Comment[] = (lexed.groups["comments"] ?? []).map((t: IToken) => ({
     text: t.image.slice(1),
@@ -88,10 +78,8 @@ function parseStatement(
   const last = tokens[tokens.length - 1]!;
   const lexicallyBroken =
     truncated ||
-    tokens.some(
-      (t) => t.tokenType === T.UnterminatedString || t.tokenType === T.UnterminatedTriple,
-    ) ||
-    badOffsets.some((o) => o >= lineStart(first.startOffset, lines) && o < lineEnd(last, lines));
+    (badOffsets.length > 0 &&
+      badOffsets.some((o) => o >= lineStart(first.startOffset, lines) && o < lineEnd(last, lines)));
   if (lexicallyBroken) return invalid(tokens, lines);
 
   parserInstance.input = tokens;

@@ -14,7 +14,7 @@ export const MAX_DEPTH = 128;
 
 export interface StatementTokens {
   tokens: IToken[];
-  /** True when the statement is broken in a way already reported (an unclosed bracket, nesting too deep). */
+  /** True when the statement is broken in a way already reported (unclosed bracket, unterminated string, nesting too deep). */
   truncated: boolean;
 }
 
@@ -58,6 +58,7 @@ export function splitStatements(
   let current: IToken[] = [];
   let open: IToken[] = [];
   let tooDeep = false;
+  let unterminated = false;
   // How many open brackets wait for each closer: finds a match without a scan.
   let waiting = new Map<string, number>();
   const closeInnermost = (): string | undefined => {
@@ -69,8 +70,7 @@ export function splitStatements(
 
   const reportUnclosed = (): void => {
     // An unterminated string most likely swallowed the closer: P002 says it all.
-    if (current.some((t) => t.tokenType === T.UnterminatedString)) return;
-    if (current.some((t) => t.tokenType === T.UnterminatedTriple)) return;
+    if (unterminated) return;
     const last = current[current.length - 1];
     const at = last === undefined ? 0 : tokenEnd(last);
     // One diagnostic for the innermost bracket; its help closes them all.
@@ -91,11 +91,13 @@ export function splitStatements(
     );
   };
   const flush = (truncated: boolean): void => {
-    if (current.length > 0) statements.push({ tokens: current, truncated: truncated || tooDeep });
+    if (current.length > 0)
+      statements.push({ tokens: current, truncated: truncated || tooDeep || unterminated });
     current = [];
     open = [];
     waiting = new Map();
     tooDeep = false;
+    unterminated = false;
   };
 
   for (let i = 0; i < tokens.length; i++) {
@@ -113,7 +115,11 @@ export function splitStatements(
       }
       continue;
     }
-    if (isOpener(t)) {
+    if (t.tokenType === T.UnterminatedString || t.tokenType === T.UnterminatedTriple) {
+      const triple = t.tokenType === T.UnterminatedTriple;
+      diagnostics.push(diag.unterminatedString(lines.range(t.startOffset, tokenEnd(t)), triple));
+      unterminated = true;
+    } else if (isOpener(t)) {
       open.push(t);
       const close = closerOf.get(t.image) ?? ")";
       waiting.set(close, (waiting.get(close) ?? 0) + 1);

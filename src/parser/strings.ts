@@ -20,9 +20,13 @@ const simpleEscapes: Record<string, string> = {
   "/": "/",
 };
 
-const isIdentStart = (c: string | undefined): boolean => c !== undefined && /[A-Za-z_]/.test(c);
-const isIdentChar = (c: string | undefined): boolean => c !== undefined && /[A-Za-z0-9_]/.test(c);
+/** `\\`, `$` and `\r`: the characters that end a run of plain text. */
+const SPECIAL = new Set([0x5c, 0x24, 0x0d]);
+
 const isDigit = (c: string | undefined): boolean => c !== undefined && c >= "0" && c <= "9";
+const isIdentStart = (c: string | undefined): boolean =>
+  c !== undefined && ((c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || c === "_");
+const isIdentChar = (c: string | undefined): boolean => isIdentStart(c) || isDigit(c);
 
 export function decodeString(token: IToken, lines: LineMap, diagnostics: Diagnostic[]): StringLit {
   const image = token.image;
@@ -170,8 +174,11 @@ export function decodeString(token: IToken, lines: LineMap, diagnostics: Diagnos
       i += src[i + 1] === "\n" ? 2 : 1;
       continue;
     }
-    addText(c, base + i);
-    i += 1;
+    // A run of plain characters in one slice, not one concatenation each.
+    let j = i + 1;
+    while (j < src.length && !SPECIAL.has(src.charCodeAt(j))) j++;
+    addText(src.slice(i, j), base + i);
+    i = j;
   }
   flushText(base + src.length);
   return { kind: "String", style, parts, range };

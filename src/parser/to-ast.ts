@@ -4,9 +4,10 @@
 import type { CstElement, CstNode, IToken } from "chevrotain";
 import { diag } from "../diagnostics/catalogue.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
-import type { LineMap, Range } from "../diagnostics/range.js";
+import { endOffset, startOffset, type LineMap, type Range } from "../diagnostics/range.js";
 import type * as A from "./ast.js";
 import { PlanParser } from "./grammar.js";
+import { tokenEnd } from "./split.js";
 import { decodeString, staticText } from "./strings.js";
 import * as T from "./tokens.js";
 
@@ -14,6 +15,8 @@ const JSON_NUMBER = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$/;
 const INPUT_TYPES = new Set<string>(["string", "number", "boolean", "list", "object", "any"]);
 
 type Children = Record<string, CstElement[] | undefined>;
+
+const NONE: CstElement[] = [];
 
 /** Thrown inside the visitor when the CST lacks a part it must have; caught per statement. */
 class Malformed extends Error {}
@@ -49,10 +52,10 @@ export class AstBuilder extends BaseVisitor {
     return this.#lines.range(t.startOffset, t.startOffset + t.image.length);
   }
 
-  #nodeRange(n: CstNode): Range {
-    const loc = n.location;
-    if (loc === undefined || Number.isNaN(loc.startOffset)) throw new Malformed();
-    return this.#lines.range(loc.startOffset, (loc.endOffset ?? loc.startOffset) + 1);
+  // The CST carries no locations (cheaper): a node's range runs from its
+  // first token to the end of its last token or child.
+  #span(start: number, end: number): Range {
+    return this.#lines.range(start, end);
   }
 
   #token(ctx: Children, key: string, i = 0): IToken {
@@ -61,8 +64,9 @@ export class AstBuilder extends BaseVisitor {
     return t;
   }
 
+  // The grammar puts only tokens (or only nodes) under a key: no filtering needed.
   #tokens(ctx: Children, key: string): IToken[] {
-    return (ctx[key] ?? []).filter(isToken);
+    return (ctx[key] ?? NONE) as IToken[];
   }
 
   #node(ctx: Children, key: string, i = 0): CstNode {
@@ -72,7 +76,7 @@ export class AstBuilder extends BaseVisitor {
   }
 
   #nodes(ctx: Children, key: string): CstNode[] {
-    return (ctx[key] ?? []).filter(isNode);
+    return (ctx[key] ?? NONE) as CstNode[];
   }
 
   #var(t: IToken): A.Var {
@@ -91,11 +95,14 @@ export class AstBuilder extends BaseVisitor {
     return this.visit(n, n) as A.Statement;
   }
 
-  inputDecl(ctx: Children, node: CstNode): A.InputDecl {
+  inputDecl(ctx: Children): A.InputDecl {
+    const keyword = this.#token(ctx, "Input");
+    const variable = this.#token(ctx, "variable");
+    let end = tokenEnd(variable);
     const decl: A.InputDecl = {
       kind: "Input",
-      name: this.#var(this.#token(ctx, "variable")),
-      range: this.#nodeRange(node),
+      name: this.#var(variable),
+      range: this.#span(keyword.startOffset, end),
     };
     const type = ctx.type?.[0];
     if (isToken(type)) {
@@ -110,6 +117,7 @@ export class AstBuilder extends BaseVisitor {
       } else {
         decl.type = { name: type.image as A.InputType, range: this.#tokenRange(type) };
       }
+      end = tokenEnd(type);
     }
     const def = ctx.default?.[0];
     if (isNode(def)) {
@@ -124,43 +132,48 @@ export class AstBuilder extends BaseVisitor {
         );
       }
       decl.default = value;
+      end = endOffset(value.range);
     }
+    decl.range = this.#span(keyword.startOffset, end);
     return decl;
   }
 
-  returnStmt(ctx: Children, node: CstNode): A.Return {
-    return {
-      kind: "Return",
-      value: this.#expr(this.#node(ctx, "value")),
-      range: this.#nodeRange(node),
-    };
+  returnStmt(ctx: Children): A.Return {
+    const value = this.#expr(this.#node(ctx, "value"));
+    const start = this.#token(ctx, "Return").startOffset;
+    return { kind: "Return", value, range: this.#span(start, endOffset(value.range)) };
   }
 
-  binding(ctx: Children, node: CstNode): A.Binding {
-    const target = this.#var(this.#token(ctx, "target"));
+  binding(ctx: Children): A.Binding {
+    const token = this.#token(ctx, "target");
+    const target = this.#var(token);
     const each = ctx.each?.[0];
     const value = isNode(each)
       ? (this.visit(each, each) as A.Each)
       : this.#expr(this.#node(ctx, "value"));
-    return { kind: "Binding", target, value, range: this.#nodeRange(node) };
+    return {
+      kind: "Binding",
+      target,
+      value,
+      range: this.#span(token.startOffset, endOffset(value.range)),
+    };
   }
 
-  eachExpr(ctx: Children, node: CstNode): A.Each {
+  eachExpr(ctx: Children): A.Each {
+    const body = this.#expr(this.#node(ctx, "body"));
     return {
       kind: "Each",
       variable: this.#var(this.#token(ctx, "variable")),
       over: this.#expr(this.#node(ctx, "over")),
-      body: this.#expr(this.#node(ctx, "body")),
-      range: this.#nodeRange(node),
+      body,
+      range: this.#span(this.#token(ctx, "Each").startOffset, endOffset(body.range)),
     };
   }
 
-  callStmt(ctx: Children, node: CstNode): A.CallStatement {
-    return {
-      kind: "CallStatement",
-      call: this.visit(this.#node(ctx, "call"), this.#node(ctx, "call")) as A.Call,
-      range: this.#nodeRange(node),
-    };
+  callStmt(ctx: Children): A.CallStatement {
+    const node = this.#node(ctx, "call");
+    const call = this.visit(node, node) as A.Call;
+    return { kind: "CallStatement", call, range: call.range };
   }
 
   // ### expressions
@@ -172,7 +185,13 @@ export class AstBuilder extends BaseVisitor {
   }
 
   literal(ctx: Children): A.Expr {
-    const t = firstChild(ctx);
+    const t = (ctx.DoubleString ??
+      ctx.NumberLiteral ??
+      ctx.SingleString ??
+      ctx.TripleString ??
+      ctx.True ??
+      ctx.False ??
+      ctx.Null)?.[0];
     if (!isToken(t)) throw new Malformed();
     const range = this.#tokenRange(t);
     switch (t.tokenType) {
@@ -199,7 +218,7 @@ export class AstBuilder extends BaseVisitor {
     return { kind: "Number", value, raw: t.image, range: this.#tokenRange(t) };
   }
 
-  call(ctx: Children, node: CstNode): A.Call {
+  call(ctx: Children): A.Call {
     const parts = this.#tokens(ctx, "callee");
     const first = parts[0];
     const last = parts[parts.length - 1];
@@ -208,31 +227,33 @@ export class AstBuilder extends BaseVisitor {
       kind: "Call",
       callee: {
         name: parts.map((p) => p.image).join("."),
-        range: this.#lines.range(first.startOffset, last.startOffset + last.image.length),
+        range: this.#span(first.startOffset, tokenEnd(last)),
       },
       args: this.#nodes(ctx, "args").map((a) => this.visit(a, a) as A.Arg),
-      range: this.#nodeRange(node),
+      range: this.#span(first.startOffset, tokenEnd(this.#token(ctx, "RParen"))),
     };
   }
 
-  argument(ctx: Children, node: CstNode): A.Arg {
-    const arg: A.Arg = {
-      value: this.#expr(this.#node(ctx, "value")),
-      range: this.#nodeRange(node),
-    };
+  argument(ctx: Children): A.Arg {
+    const value = this.#expr(this.#node(ctx, "value"));
+    const arg: A.Arg = { value, range: value.range };
     const key = ctx.key?.[0];
-    if (isNode(key)) arg.name = this.visit(key, key) as { name: string; range: Range };
+    if (isNode(key)) {
+      arg.name = this.visit(key, key) as { name: string; range: Range };
+      arg.range = this.#span(startOffset(arg.name.range), endOffset(value.range));
+    }
     return arg;
   }
 
-  reference(ctx: Children, node: CstNode): A.Ref {
-    const variable = this.#var(this.#token(ctx, "Variable"));
+  reference(ctx: Children): A.Ref {
+    const token = this.#token(ctx, "Variable");
+    const variable = this.#var(token);
     const steps: A.Accessor[] = [];
     const dots = this.#tokens(ctx, "Dot");
     this.#nodes(ctx, "field").forEach((f, i) => {
       const { name, range } = this.visit(f, f) as { name: string; range: Range };
-      const start = dots[i]?.startOffset ?? range.start.offset;
-      steps.push({ kind: "Field", name, range: this.#lines.range(start, range.end.offset) });
+      const start = dots[i]?.startOffset ?? startOffset(range);
+      steps.push({ kind: "Field", name, range: this.#span(start, endOffset(range)) });
     });
     const lbrackets = this.#tokens(ctx, "LBracket");
     const rbrackets = this.#tokens(ctx, "RBracket");
@@ -240,7 +261,7 @@ export class AstBuilder extends BaseVisitor {
       const index = Number(t.image);
       const open = lbrackets[i] ?? t;
       const close = rbrackets[i] ?? t;
-      const range = this.#lines.range(open.startOffset, close.startOffset + close.image.length);
+      const range = this.#span(open.startOffset, tokenEnd(close));
       if (!/^(?:0|[1-9][0-9]*)$/.test(t.image) || !Number.isSafeInteger(index)) {
         this.sink.push(
           diag.syntaxError(
@@ -253,27 +274,37 @@ export class AstBuilder extends BaseVisitor {
       steps.push({ kind: "Index", index, range });
     });
     // Fields and indexes are collected by kind; restore source order.
-    steps.sort((a, b) => a.range.start.offset - b.range.start.offset);
-    return { kind: "Ref", variable, path: steps, range: this.#nodeRange(node) };
+    if (dots.length > 0 && lbrackets.length > 0) {
+      steps.sort((a, b) => startOffset(a.range) - startOffset(b.range));
+    }
+    const last = steps[steps.length - 1];
+    const end = last === undefined ? tokenEnd(token) : endOffset(last.range);
+    return { kind: "Ref", variable, path: steps, range: this.#span(token.startOffset, end) };
   }
 
-  list(ctx: Children, node: CstNode): A.ListLit {
+  list(ctx: Children): A.ListLit {
     return {
       kind: "List",
       items: this.#nodes(ctx, "items").map((n) => this.#expr(n)),
-      range: this.#nodeRange(node),
+      range: this.#span(
+        this.#token(ctx, "LBracket").startOffset,
+        tokenEnd(this.#token(ctx, "RBracket")),
+      ),
     };
   }
 
-  object(ctx: Children, node: CstNode): A.ObjectLit {
+  object(ctx: Children): A.ObjectLit {
     return {
       kind: "Object",
       entries: this.#nodes(ctx, "entries").map((n) => this.visit(n, n) as A.ObjectEntry),
-      range: this.#nodeRange(node),
+      range: this.#span(
+        this.#token(ctx, "LBrace").startOffset,
+        tokenEnd(this.#token(ctx, "RBrace")),
+      ),
     };
   }
 
-  entry(ctx: Children, node: CstNode): A.ObjectEntry {
+  entry(ctx: Children): A.ObjectEntry {
     const keyEl = ctx.key?.[0];
     let key: A.ObjectEntry["key"];
     if (isNode(keyEl)) {
@@ -295,11 +326,12 @@ export class AstBuilder extends BaseVisitor {
     } else {
       throw new Malformed();
     }
-    return { key, value: this.#expr(this.#node(ctx, "value")), range: this.#nodeRange(node) };
+    const value = this.#expr(this.#node(ctx, "value"));
+    return { key, value, range: this.#span(startOffset(key.range), endOffset(value.range)) };
   }
 
   name(ctx: Children): { name: string; range: Range } {
-    const t = firstChild(ctx);
+    const t = ctx.Identifier?.[0] ?? firstChild(ctx);
     if (!isToken(t)) throw new Malformed();
     return { name: t.image, range: this.#tokenRange(t) };
   }
