@@ -20,7 +20,9 @@ const search = weft.defineTool({
 describe("public API types", () => {
   it("defineTool infers run's arguments and result from the zod schemas", () => {
     expectTypeOf(search).toMatchTypeOf<ToolDefinition>();
-    expectTypeOf(search.run).returns.toEqualTypeOf<{ title: string }[] | Promise<{ title: string }[]>>();
+    expectTypeOf(search.run).returns.toEqualTypeOf<
+      { title: string }[] | Promise<{ title: string }[]>
+    >();
     weft.defineTool({
       name: "bad",
       input: z.object({ n: z.number() }),
@@ -34,7 +36,9 @@ describe("public API types", () => {
     expectTypeOf(weft.parse).parameter(0).toEqualTypeOf<string>();
     expectTypeOf(weft.parse).returns.toHaveProperty("plan");
     expectTypeOf(weft.check).returns.toHaveProperty("diagnostics").toEqualTypeOf<Diagnostic[]>();
-    expectTypeOf(weft.compile).returns.toHaveProperty("graph").toEqualTypeOf<PlanGraph | undefined>();
+    expectTypeOf(weft.compile)
+      .returns.toHaveProperty("graph")
+      .toEqualTypeOf<PlanGraph | undefined>();
     expectTypeOf(weft.format).returns.toHaveProperty("text").toEqualTypeOf<string | undefined>();
     expectTypeOf(weft.validateGraph).parameter(0).toBeUnknown();
     expectTypeOf<Diagnostic["severity"]>().toEqualTypeOf<"error" | "warning">();
@@ -57,7 +61,11 @@ describe("public API behaviour", () => {
   it("returns diagnostics as data, never throws", () => {
     const r = weft.check('$x = serch("a")', { tools: [search] });
     expect(r.ok).toBe(false);
-    expect(r.diagnostics[0]).toMatchObject({ code: "C004", severity: "error", help: "did you mean `search`?" });
+    expect(r.diagnostics[0]).toMatchObject({
+      code: "C004",
+      severity: "error",
+      help: "did you mean `search`?",
+    });
     expect(r.diagnostics[0]?.range.start).toEqual({ line: 1, column: 6, offset: 5 });
     expect(weft.renderDiagnostics(r.diagnostics, '$x = serch("a")', { file: "p.plan" })).toContain(
       "p.plan:1:6: error[C004]: unknown tool `serch`",
