@@ -1,5 +1,5 @@
 // Weft's public API. The pipeline in four calls:
-//   parse(text) -> check(text, { tools }) -> compile(text, { tools }) -> (runtime, next)
+//   parse(text) -> check(text, { tools }) -> compile(text, { tools }) -> run(text or graph, { tools })
 // and format(text) for the canonical layout.
 
 // ## Parsing and formatting
@@ -36,10 +36,26 @@ export {
   type Span,
 } from "./compiler/ir.js";
 
+// ## Running
+export { run, runGraph } from "./runtime/run.js";
+export type {
+  RunOptions,
+  RunResult,
+  RunError,
+  RunErrorKind,
+  RunEvent,
+  RunLimits,
+  NodeRef,
+  NodeStatus,
+  Trace,
+  TraceEntry,
+} from "./runtime/types.js";
+
 // ## Tools
 export {
   defineTool,
   toolSet,
+  PermanentError,
   type ToolDefinition,
   type ToolContext,
   type AnyTool,

@@ -8,10 +8,16 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function weft(
-  argv: string[],
-  options: { cwd?: string; stdin?: string } = {},
-): Promise<CliResult> {
+export interface CliOptions {
+  cwd?: string;
+  stdin?: string;
+  /** Pretend stderr is a terminal (the live progress view of `weft run`). */
+  tty?: boolean;
+  /** Stands in for Ctrl-C: receives the command's interrupt handler. */
+  onInterrupt?: Io["onInterrupt"];
+}
+
+export async function weft(argv: string[], options: CliOptions = {}): Promise<CliResult> {
   let stdout = "";
   let stderr = "";
   const io: Io = {
@@ -20,6 +26,8 @@ export async function weft(
     readStdin: () => Promise.resolve(options.stdin ?? ""),
     cwd: options.cwd ?? process.cwd(),
     color: { stdout: false, stderr: false },
+    isTTY: { stderr: options.tty ?? false },
+    ...(options.onInterrupt === undefined ? {} : { onInterrupt: options.onInterrupt }),
   };
   const code = await main(argv, io);
   return { code, stdout, stderr };

@@ -9,6 +9,13 @@ export interface Io {
   cwd: string;
   /** Colour output on stdout / stderr. */
   color: { stdout: boolean; stderr: boolean };
+  /** Whether stderr is a terminal: `weft run` draws its live progress view there. */
+  isTTY: { stderr: boolean };
+  /**
+   * Calls `handler` on an interrupt (Ctrl-C) until the returned function is
+   * called. Absent when interrupts cannot happen (in-process tests).
+   */
+  onInterrupt?: (handler: () => void) => () => void;
 }
 
 export function processIo(): Io {
@@ -24,6 +31,18 @@ export function processIo(): Io {
     },
     cwd: process.cwd(),
     color: { stdout: tty(process.stdout), stderr: tty(process.stderr) },
+    isTTY: { stderr: process.stderr.isTTY === true },
+    onInterrupt: (handler) => {
+      let count = 0;
+      const listener = (): void => {
+        // The first Ctrl-C asks the command to stop cleanly; a second one
+        // means "now", even if a tool ignores its abort signal.
+        if (++count > 1) process.exit(130);
+        handler();
+      };
+      process.on("SIGINT", listener);
+      return () => void process.off("SIGINT", listener);
+    },
   };
 }
 

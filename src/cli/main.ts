@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from "commander";
 import { runCheck } from "./commands/check.js";
 import { runCompile, type EmitFormat } from "./commands/compile.js";
 import { runFmt } from "./commands/fmt.js";
+import { runRun, type RunFlags } from "./commands/run.js";
 import { processIo, UsageError, type Io } from "./io.js";
 
 function version(): string {
@@ -20,7 +21,7 @@ function version(): string {
 function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command("weft")
     .description(
-      "Weft: a plan language for tool-using LLM agents — check, compile and format .plan files",
+      "Weft: a plan language for tool-using LLM agents — check, compile, format and run .plan files",
     )
     .version(version(), "-V, --version")
     .showHelpAfterError("(run with --help for usage)")
@@ -84,6 +85,33 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     )
     .action(async (files: string[], flags: { check?: boolean; write?: boolean }) => {
       setExit(await runFmt(files, flags, io));
+    });
+
+  program
+    .command("run")
+    .description(
+      "run a plan: every tool call starts the moment its inputs exist; prints the result",
+    )
+    .argument("<file>", "plan file, or - for standard input")
+    .option("-t, --tools <module>", "JS/TS module whose default export is an array of tools")
+    .option(
+      "-a, --arg <name=value>",
+      "a plan input (repeatable); the value is JSON when it parses as JSON, else text",
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
+    .option("-c, --concurrency <n>", "at most this many calls in flight (default: unbounded)")
+    .option("-k, --keep-going", "on a failure, skip only the calls that depend on it")
+    .option("-j, --journal <file>", "record finished calls in a JSONL file; a re-run reuses them")
+    .option("--trace <file>", "write the run's trace (start, end, status of every call) as JSON")
+    .option("--timeout <ms>", "deadline for the whole run, in milliseconds")
+    .option("--json", "print { ok, value, errors } as JSON")
+    .option("-v, --verbose", "print every event (queued, started, finished...) on stderr")
+    .addHelpText(
+      "after",
+      "\nExit status: 0 ok, 1 the plan did not compile or a call failed, 2 usage error (bad flag,\nunreadable file, tools module, unknown or missing input, journal), 130 interrupted.",
+    )
+    .action(async (file: string, flags: RunFlags) => {
+      setExit(await runRun(file, flags, io));
     });
 
   return program;

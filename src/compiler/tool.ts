@@ -22,8 +22,14 @@ export interface ToolDefinition<
   effect?: boolean;
   /** Relative latency hint for critical-path scheduling (default 1). */
   latency?: number;
+  /** Timeout of one attempt, in ms. */
   timeoutMs?: number;
+  /** Retries after a failure not marked permanent (exponential backoff with jitter). */
   retries?: number;
+  /** First retry delay in ms (default 100); doubles on each retry. */
+  retryDelayMs?: number;
+  /** At most this many calls of this tool in flight at once. */
+  concurrency?: number;
   run: (args: z.output<I>, ctx: ToolContext) => Promise<z.input<O>> | z.input<O>;
 }
 
@@ -46,4 +52,13 @@ export function toolSet(tools: Iterable<AnyTool> | ToolSet): ToolSet {
   const map = new Map<string, AnyTool>();
   for (const t of tools as Iterable<AnyTool>) map.set(t.name, t);
   return map;
+}
+
+/**
+ * An error a tool throws when trying again cannot help (bad credentials, a
+ * missing record): the runtime does not retry it. Any error with
+ * `permanent: true` counts the same.
+ */
+export class PermanentError extends Error {
+  readonly permanent = true;
 }

@@ -1,0 +1,147 @@
+// One schedulable unit of a run: a call node, an `each` node, or one call of
+// an `each` body for one list element (a child). Plain fields on one class,
+// so that the scheduler's hot path stays monomorphic.
+import type { CallNode, EachNode } from "../compiler/ir.js";
+import type { AnyTool } from "../compiler/tool.js";
+import type { CallContext } from "./call.js";
+import type { Heap } from "./heap.js";
+import type { NodeRef } from "./types.js";
+
+// States. A task moves forward only: WAITING -> READY -> RUNNING -> one of the final ones.
+export const WAITING = 0; // dependencies unfinished
+export const READY = 1; // dependencies finished; queued behind a concurrency cap
+export const RUNNING = 2; // a call in flight (or backing off before a retry); an `each` with children left
+export const OK = 3;
+export const FAILED = 4;
+export const SKIPPED = 5; // never started
+export const CANCELLED = 6; // stopped while running
+export type TaskState = 0 | 1 | 2 | 3 | 4 | 5 | 6;
+
+export function isFinal(state: TaskState): boolean {
+  return state >= OK;
+}
+
+/** Concurrency accounting for one tool. */
+export class Slot {
+  inFlight = 0;
+  /** Position in the scheduler's list of slots with queued calls, or -1. */
+  queuedAt = -1;
+  constructor(
+    readonly cap: number,
+    readonly heap: Heap<Task>,
+  ) {}
+}
+
+/** One element of an expanded `each`: its item and the body's calls for it. */
+export interface Element {
+  index: number;
+  item: unknown;
+  tasks: Task[];
+  /** Body calls of this element not yet finished. */
+  remaining: number;
+}
+
+/** The run state of an `each` node once its list is known. */
+export interface EachState {
+  elements: Element[];
+  outputs: unknown[];
+  /** Elements whose body output is not yet known. */
+  remaining: number;
+}
+
+/** Shared by every task without dependents or dependencies: never pushed to (see `addDependent`). */
+const NO_TASKS: readonly Task[] = Object.freeze([]);
+
+/** Records that `dependent` waits for `task`; most tasks have at most one, so the array is made on demand. */
+export function addDependent(task: Task, dependent: Task): void {
+  if (task.dependents === NO_TASKS) task.dependents = [dependent];
+  else task.dependents.push(dependent);
+}
+
+export class Task {
+  state: TaskState = WAITING;
+  /** Dependencies not yet finished. */
+  pending = 0;
+  /** Tasks that wait for this one, highest priority first. */
+  dependents: Task[] = NO_TASKS as Task[];
+  /** The tasks this one's references name (for a child: its `each`'s), without duplicates. */
+  deps: readonly Task[] = NO_TASKS;
+  /** Longest remaining path (latency hints) from this task to the end of the plan. */
+  priority = 0;
+  result: unknown = undefined;
+  /** Arguments after validation, kept between attempts. */
+  args: unknown = undefined;
+  argsHash: string | undefined = undefined;
+  occurrence = 0;
+  /** The current attempt; a settlement from any other attempt is stale. */
+  ctx: CallContext | undefined = undefined;
+  timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  start = -1;
+  end = -1;
+  attempts = 0;
+  fromJournal = false;
+  each: EachState | undefined = undefined;
+  ref: NodeRef | undefined = undefined;
+
+  constructor(
+    /** Creation order: ties in priority start in this order. */
+    readonly seq: number,
+    readonly id: string,
+    readonly node: CallNode | EachNode,
+    readonly tool: AnyTool | undefined,
+    readonly slot: Slot | undefined,
+    /** For an `each` child: the `each` task and the element. */
+    readonly parent: Task | undefined,
+    readonly element: Element | undefined,
+  ) {}
+}
+
+/**
+ * The outer tasks by id. The compiler's ids (`n1`, `n2`, ...) are found by
+ * their number in an array: hashing 100k strings into a map costs more than
+ * the rest of building a run. Other ids (from a hand-made graph) use a map.
+ */
+export class TaskIndex {
+  #dense: (Task | undefined)[] | undefined = [];
+  #map: Map<string, Task> | undefined = undefined;
+  #count = 0;
+
+  add(task: Task): void {
+    this.#count++;
+    const dense = this.#dense;
+    if (dense !== undefined) {
+      const k = idNumber(task.id);
+      // A bound on holes, so that `n9999999` alone cannot allocate a huge array.
+      if (k >= 0 && k <= 4 * this.#count + 1024 && dense[k] === undefined) {
+        dense[k] = task;
+        return;
+      }
+      this.#map = new Map();
+      for (const t of dense) if (t !== undefined) this.#map.set(t.id, t);
+      this.#dense = undefined;
+    }
+    (this.#map as Map<string, Task>).set(task.id, task);
+  }
+
+  get(id: string): Task | undefined {
+    const dense = this.#dense;
+    if (dense === undefined) return (this.#map as Map<string, Task>).get(id);
+    const k = idNumber(id);
+    const task = k >= 0 ? dense[k] : undefined;
+    // `n01` and `n1` have the same number: only the exact id matches.
+    return task !== undefined && task.id === id ? task : undefined;
+  }
+}
+
+/** The number of an id `n<digits>`, or -1. */
+function idNumber(id: string): number {
+  const n = id.length;
+  if (n < 2 || n > 10 || id.charCodeAt(0) !== 110) return -1;
+  let v = 0;
+  for (let i = 1; i < n; i++) {
+    const c = id.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
