@@ -3,6 +3,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Trace, TraceEntry } from "../src/runtime/types.js";
 import { weft } from "./cli-harness.js";
@@ -17,6 +18,32 @@ let dir: string;
 function write(name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);
+  return path;
+}
+
+/**
+ * Tools for the bugs below, written next to the test files: a tool that makes
+ * a directory, tools that ignore their abort signal, a tool with a large
+ * result. zod is imported by its file URL, since the module lives in a
+ * temporary directory.
+ */
+function lateTools(): string {
+  const path = join(dir, "late-tools.mjs");
+  if (existsSync(path)) return path;
+  const zod = pathToFileURL(join(root, "node_modules", "zod", "index.js")).href;
+  writeFileSync(
+    path,
+    `import { mkdirSync } from "node:fs";
+import { z } from ${JSON.stringify(zod)};
+const later = ({ ms }) => new Promise((resolve) => setTimeout(() => resolve("late"), ms));
+export default [
+  { name: "mkdir", input: z.object({ path: z.string() }), run: ({ path }) => (mkdirSync(path), "made") },
+  { name: "deaf", input: z.object({ ms: z.number() }), run: later },
+  { name: "deafTimed", input: z.object({ ms: z.number() }), timeoutMs: 200, run: later },
+  { name: "big", input: z.object({ n: z.number() }), run: ({ n }) => "x".repeat(n) },
+];
+`,
+  );
   return path;
 }
 
@@ -155,6 +182,19 @@ describe("weft run: output and flags", () => {
     expect(ok.code).toBe(0);
   });
 
+  it("--arg __proto__=... is an unknown input like any other, not silently dropped", async () => {
+    const plan = write("no-inputs.plan", "return 1\n");
+    const r = await weft(["run", plan, "--arg", "__proto__=x"]);
+    expect(r.stderr).toBe(
+      `${plan}: error: unknown input \`$__proto__\` (the plan declares no inputs)\n`,
+    );
+    expect(r.stdout).toBe("");
+    expect(r.code).toBe(2);
+    const declared = write("proto-input.plan", "input $__proto__: string\nreturn $__proto__\n");
+    const ok = await weft(["run", declared, "--arg", "__proto__=x"]);
+    expect(ok).toEqual({ code: 0, stdout: "x\n", stderr: "" });
+  });
+
   it("an unknown --arg name is a usage error with a suggestion", async () => {
     const r = await weft(["run", example("compare-cities.plan"), "-t", exampleTools, "-a", "c=x"]);
     expect(r.stderr).toContain("unknown input `$c`");
@@ -182,6 +222,12 @@ describe("weft run: output and flags", () => {
       "--timeout soon",
       ["--timeout", "soon"],
       "weft: --timeout expects a duration in milliseconds (> 0), got `soon`\n",
+    ],
+    [
+      // A timer cannot wait longer: it would fire at once.
+      "--timeout 2147483648",
+      ["--timeout", "2147483648"],
+      "weft: --timeout is at most 2147483647 ms (about 24.8 days), got `2147483648`\n",
     ],
   ];
   for (const [what, flags, message] of usage) {
@@ -508,6 +554,40 @@ describe("weft run: the journal", () => {
     expect(r.code).toBe(2);
   });
 
+  it("a --trace that is a directory is a usage error before anything runs", async () => {
+    const file = write("trace-dir.plan", '$a = sleep("a", 1)\nreturn $a\n');
+    const log = join(dir, "trace-dir.log");
+    process.env["WEFT_TEST_LOG"] = log;
+    const r = await weft(["run", file, "-t", runTools, "--trace", dir]);
+    expect(r).toEqual({ code: 2, stdout: "", stderr: `weft: --trace ${dir}: is a directory\n` });
+    expect(logLines(log)).toEqual([]);
+  });
+
+  it("a trace that cannot be written after the run is a warning: the result is printed", async () => {
+    const trace = join(dir, "becomes-a-dir");
+    const file = write("trace-late.plan", "input $p: string\n$a = mkdir($p)\nreturn $a\n");
+    const r = await weft(["run", file, "-t", lateTools(), "--arg", `p=${trace}`, "--trace", trace]);
+    expect(r).toEqual({
+      code: 0,
+      stdout: "made\n",
+      stderr: `weft: warning: cannot write trace ${trace}: is a directory\n`,
+    });
+    const json = await weft([
+      "run",
+      file,
+      "-t",
+      lateTools(),
+      "--arg",
+      `p=${join(dir, "becomes-a-dir-2")}`,
+      "--trace",
+      join(dir, "becomes-a-dir-2"),
+      "--json",
+    ]);
+    expect(JSON.parse(json.stdout)).toEqual({ ok: true, value: "made", errors: [] });
+    expect(json.stderr).toContain("weft: warning: cannot write trace");
+    expect(json.code).toBe(0);
+  });
+
   it("a --trace in a missing directory is a usage error before anything runs", async () => {
     const r = await weft([
       "run",
@@ -547,6 +627,42 @@ describe("weft run: the real process (bin/weft.js)", () => {
     });
     expect(r.stderr).toBe(`${file}:2: error: $a = fail(...) failed: no luck\n`);
     expect(r.status).toBe(1);
+  });
+
+  it("exits at the call timeout even though the tool ignores its signal and runs on", () => {
+    const file = write("proc-deaf.plan", "$a = deafTimed(10000)\nreturn $a\n");
+    const started = Date.now();
+    const r = spawnSync(process.execPath, [bin, "run", file, "--tools", lateTools()], {
+      encoding: "utf8",
+    });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(r.stderr).toBe(`${file}:1: error: $a = deafTimed(...) failed: timed out after 200 ms\n`);
+    expect(r.status).toBe(1);
+  });
+
+  it("exits at the --timeout deadline even though a tool ignores its signal and runs on", () => {
+    const file = write("proc-deadline.plan", "$a = deaf(10000)\nreturn $a\n");
+    const started = Date.now();
+    const r = spawnSync(
+      process.execPath,
+      [bin, "run", file, "--tools", lateTools(), "--timeout", "200"],
+      { encoding: "utf8" },
+    );
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(r.stderr).toBe(`${file}: error: the run exceeded its deadline of 200 ms (timeoutMs)\n`);
+    expect(r.status).toBe(1);
+  });
+
+  it("exiting at once still writes all of a large result", () => {
+    const file = write("proc-big.plan", "$a = big(3000000)\nreturn $a\n");
+    const r = spawnSync(process.execPath, [bin, "run", file, "--tools", lateTools()], {
+      encoding: "utf8",
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    expect(r.stderr).toBe("");
+    expect(r.stdout.length).toBe(3_000_001);
+    expect(r.stdout).toBe(`${"x".repeat(3_000_000)}\n`);
+    expect(r.status).toBe(0);
   });
 
   /** Starts `weft run` as a child process; resolves once `ready()` holds, polling every 10 ms. */
@@ -602,6 +718,18 @@ describe("weft run: the real process (bin/weft.js)", () => {
     expect(stdout).toBe("");
     expect(stderr).toContain("weft: interrupted: 1 of 2 calls finished: $a\n");
     expect(stderr).toContain(`run again with --journal ${journal} to reuse them`);
+  });
+
+  it("SIGINT exits at once even though a tool ignores its abort signal", async () => {
+    const file = write("sigint-deaf.plan", "$a = deaf(10000)\nreturn $a\n");
+    const run = startRun([file, "--tools", lateTools(), "--verbose"], {});
+    await run.until(() => /started {3}\S+:1 \$a = deaf/.test(run.out().stderr));
+    const started = Date.now();
+    run.child.kill("SIGINT");
+    const { code } = await run.exited;
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(code).toBe(130);
+    expect(run.out().stderr).toContain("weft: interrupted: 0 of 1 calls finished\n");
   });
 
   it("killed with SIGKILL mid-run, a re-run with the same journal runs no finished call again", async () => {

@@ -1,5 +1,6 @@
 // Parsing `weft run`'s flag values; every mistake is a UsageError (exit 2).
 import type { PlanInput } from "../compiler/ir.js";
+import { MAX_TIMEOUT_MS } from "../runtime/options.js";
 import { UsageError } from "./io.js";
 
 const inputName = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -9,7 +10,8 @@ const inputName = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * allowed; a name given twice is a mistake.
  */
 export function parseArgs(pairs: readonly string[]): Record<string, string> {
-  const args: Record<string, string> = {};
+  // No prototype: `--arg __proto__=x` is an input name like any other (and so an unknown one).
+  const args = Object.create(null) as Record<string, string>;
   for (const pair of pairs) {
     const eq = pair.indexOf("=");
     const name = (eq === -1 ? pair : pair.slice(0, eq)).replace(/^\$/, "");
@@ -32,7 +34,7 @@ export function argValues(
   inputs: readonly PlanInput[],
 ): Record<string, unknown> {
   const types = new Map(inputs.map((i) => [i.name, i.type]));
-  const values: Record<string, unknown> = {};
+  const values = Object.create(null) as Record<string, unknown>;
   for (const [name, text] of Object.entries(args)) {
     const value = jsonOrText(text);
     values[name] = types.get(name) === "string" && typeof value !== "string" ? text : value;
@@ -57,11 +59,15 @@ export function parsePositiveInt(flag: string, text: string | undefined): number
   return n;
 }
 
-/** A duration in ms > 0, for `--timeout`. */
+/** A duration in ms > 0, for `--timeout`; timers cannot wait longer than MAX_TIMEOUT_MS. */
 export function parseMs(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
   if (text.trim() === "" || !Number.isFinite(n) || n <= 0)
     throw new UsageError(`${flag} expects a duration in milliseconds (> 0), got \`${text}\``);
+  if (n > MAX_TIMEOUT_MS)
+    throw new UsageError(
+      `${flag} is at most ${MAX_TIMEOUT_MS} ms (about 24.8 days), got \`${text}\``,
+    );
   return n;
 }

@@ -115,13 +115,19 @@ export type ResultCheck =
   { ok: true; value: unknown } | { ok: false; kind: "validation" | "limit"; message: string };
 
 /**
- * The result as the plan will see it (`undefined` becomes `null`), or why it
- * cannot be used: not JSON, or larger than `maxBytes` as JSON.
+ * The result as the plan will see it, or why it cannot be used: not JSON, or
+ * larger than `maxBytes` as JSON. What the plan sees is the result's JSON
+ * form, exactly what a journal gives back on a re-run: `undefined`, NaN and
+ * Infinity are `null`, a Date is its ISO string, members that are
+ * `undefined` or functions are gone, and the tool keeps no reference into it.
  */
-export function checkResultSize(tool: AnyTool, value: unknown, maxBytes: number): ResultCheck {
+export function checkResult(tool: AnyTool, value: unknown, maxBytes: number): ResultCheck {
   if (value === undefined || value === null) return { ok: true, value: null };
   const type = typeof value;
-  if (type === "number" || type === "boolean") return { ok: true, value };
+  if (type === "boolean") return { ok: true, value };
+  // `-0` is `0` in JSON.
+  if (type === "number")
+    return { ok: true, value: Number.isFinite(value) ? (value as number) + 0 : null };
   let json: string;
   if (type === "string") {
     json = value as string;
@@ -137,14 +143,17 @@ export function checkResultSize(tool: AnyTool, value: unknown, maxBytes: number)
     }
   }
   // UTF-8 takes 1 to 3 bytes per UTF-16 unit: count bytes only when the bounds do not decide.
-  if (json.length * 3 <= maxBytes) return { ok: true, value };
-  const bytes = json.length > maxBytes ? json.length : Buffer.byteLength(json, "utf8");
-  if (bytes <= maxBytes) return { ok: true, value };
-  return {
-    ok: false,
-    kind: "limit",
-    message: `the result of \`${tool.name}\` is ${formatBytes(bytes)}${json.length > maxBytes ? " or more" : ""} as JSON, over the limit of ${formatBytes(maxBytes)} (limits.maxResultBytes)`,
-  };
+  if (json.length * 3 > maxBytes) {
+    const bytes = json.length > maxBytes ? json.length : Buffer.byteLength(json, "utf8");
+    if (bytes > maxBytes) {
+      return {
+        ok: false,
+        kind: "limit",
+        message: `the result of \`${tool.name}\` is ${formatBytes(bytes)}${json.length > maxBytes ? " or more" : ""} as JSON, over the limit of ${formatBytes(maxBytes)} (limits.maxResultBytes)`,
+      };
+    }
+  }
+  return { ok: true, value: type === "string" ? value : (JSON.parse(json) as unknown) };
 }
 
 export function formatBytes(n: number): string {

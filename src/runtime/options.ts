@@ -6,6 +6,8 @@ import type { RunError, RunOptions } from "./types.js";
 export const DEFAULT_MAX_NODES = 100_000;
 export const DEFAULT_MAX_IN_FLIGHT = 10_000;
 export const DEFAULT_MAX_RESULT_BYTES = 10 * 1024 * 1024;
+/** The longest delay `setTimeout` can wait: 2^31 - 1 ms. */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
 
 type Rule = "count" | "positive" | "duration";
 
@@ -17,10 +19,11 @@ const RULES: Record<Rule, { test: (v: number) => boolean; expect: string }> = {
   },
   // Retries: zero or more.
   positive: { test: (v) => Number.isInteger(v) && v >= 0, expect: "a non-negative integer" },
-  // Times in ms.
+  // Times in ms: a timer cannot wait longer than MAX_TIMEOUT_MS (setTimeout
+  // fires at once instead), so longer ones are refused, not shortened.
   duration: {
-    test: (v) => v === Infinity || (Number.isFinite(v) && v > 0),
-    expect: "a positive number of milliseconds",
+    test: (v) => v === Infinity || (Number.isFinite(v) && v > 0 && v <= MAX_TIMEOUT_MS),
+    expect: `a positive number of milliseconds, at most ${MAX_TIMEOUT_MS} (about 24.8 days), or Infinity for none`,
   },
 };
 

@@ -87,10 +87,10 @@ async function runValid(graph: PlanGraph, tools: ToolSet, options: RunOptions): 
   }
 
   const limits = options.limits ?? {};
-  let result: RunResult;
-  let closeError: string | undefined;
+  const path = options.journal ?? "";
+  let scheduler: Scheduler;
   try {
-    result = await new Scheduler(graph, {
+    scheduler = new Scheduler(graph, {
       tools,
       inputs: inputs.values,
       cap: Math.min(options.concurrency ?? Infinity, limits.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT),
@@ -104,21 +104,84 @@ async function runValid(graph: PlanGraph, tools: ToolSet, options: RunOptions): 
       journal,
       signal: options.signal,
       timeoutMs: options.timeoutMs,
-    }).run();
+    });
+  } catch (e) {
+    // A broken invariant; the journal is closed all the same.
+    if (journal !== undefined) await closeJournal(journal, path, undefined, undefined);
+    throw e;
+  }
+  const timeoutMs = options.timeoutMs;
+  const deadlineAt =
+    timeoutMs === undefined || timeoutMs === Infinity ? undefined : performance.now() + timeoutMs;
+  let result: RunResult;
+  let closeError: string | undefined;
+  try {
+    result = await scheduler.run();
   } finally {
-    if (journal !== undefined) {
-      try {
-        await journal.close();
-      } catch (e) {
-        closeError = errorMessage(e);
-      }
-    }
+    if (journal !== undefined)
+      closeError = await closeJournal(journal, path, deadlineAt, options.signal);
   }
   if (closeError !== undefined) {
     result.errors.push({ kind: "journal", message: closeError });
     result.ok = false;
   }
   return result;
+}
+
+/** How long closing the journal may take after the run's deadline, or once it is cancelled. */
+export const CLOSE_GRACE_MS = 100;
+
+/**
+ * Closes the journal; the error, if any. A stuck write (a hung network
+ * disk) must not hold the run past its deadline or its cancellation: the
+ * wait then ends CLOSE_GRACE_MS after either, with an error.
+ */
+async function closeJournal(
+  journal: CallJournal,
+  path: string,
+  deadlineAt: number | undefined,
+  signal: AbortSignal | undefined,
+): Promise<string | undefined> {
+  let closing: Promise<string | undefined>;
+  try {
+    closing = journal.close().then(
+      () => undefined,
+      (e: unknown) => errorMessage(e),
+    );
+  } catch (e) {
+    return errorMessage(e);
+  }
+  if (deadlineAt === undefined && signal === undefined) return closing;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
+  const stuck = new Promise<string>((resolve) => {
+    let until = Infinity;
+    const giveUpAt = (t: number) => {
+      if (t >= until) return;
+      until = t;
+      clearTimeout(timer);
+      timer = setTimeout(
+        () =>
+          resolve(
+            `journal ${path} did not close in time: a write is stuck, so its last records may not be on disk`,
+          ),
+        Math.max(0, t - performance.now()),
+      );
+    };
+    const now = performance.now();
+    if (deadlineAt !== undefined) giveUpAt(Math.max(deadlineAt, now + CLOSE_GRACE_MS));
+    if (signal?.aborted === true) giveUpAt(now + CLOSE_GRACE_MS);
+    else if (signal !== undefined) {
+      onAbort = () => giveUpAt(performance.now() + CLOSE_GRACE_MS);
+      signal.addEventListener("abort", onAbort, { once: true });
+    }
+  });
+  try {
+    return await Promise.race([closing, stuck]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
+  }
 }
 
 function loadGraph(

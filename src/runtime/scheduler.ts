@@ -16,7 +16,7 @@ import type { AnyTool, ToolContext, ToolSet } from "../compiler/tool.js";
 import {
   CallContext,
   CallTimeout,
-  checkResultSize,
+  checkResult,
   errorMessage,
   isPermanent,
   mapArguments,
@@ -80,6 +80,8 @@ interface EachPlan {
 }
 
 const DEFAULT_RETRY_DELAY_MS = 100;
+/** The longest a timed-out attempt keeps its place under the caps (see `#abandon`). */
+export const ABANDON_GRACE_MS = 1000;
 const NO_VALUES: unknown[] = [];
 
 export class Scheduler {
@@ -92,6 +94,8 @@ export class Scheduler {
   readonly #env: Env;
   readonly #errors: RunError[] = [];
   readonly #occurrences = new Map<string, number>();
+  /** Tasks whose timed-out attempt may still be running (see `#abandon`). */
+  readonly #ghosts = new Set<Task>();
 
   /** Tasks whose dependencies just finished: a FIFO read from `#workHead`, never shifted. */
   #work: (Task | undefined)[] = [];
@@ -182,8 +186,10 @@ export class Scheduler {
     let slot = this.#slots.get(name);
     if (slot === undefined) {
       const own = tool?.concurrency ?? Infinity;
-      const given = this.#o.toolConcurrency?.[name] ?? Infinity;
-      slot = new Slot(Math.min(own, given), new Heap<Task>());
+      // hasOwn: a tool named `toString` must not find Object.prototype's.
+      const caps = this.#o.toolConcurrency;
+      const given = caps !== undefined && Object.hasOwn(caps, name) ? caps[name] : undefined;
+      slot = new Slot(Math.min(own, given ?? Infinity), new Heap<Task>());
       this.#slots.set(name, slot);
     }
     return slot;
@@ -271,7 +277,7 @@ export class Scheduler {
         kind: "limit",
         message: `the plan has ${this.#nodeCount} nodes, over the limit of ${maxNodes} (limits.maxNodes)`,
       });
-      this.#stop("not run: the plan is over the node limit");
+      this.#stop("not run: the plan is over the node limit", true);
     }
     if (!this.#stopped)
       for (const task of this.#outer) if (task.pending === 0) this.#work.push(task);
@@ -349,7 +355,14 @@ export class Scheduler {
 
     const journal = this.#o.journal;
     if (journal !== undefined) {
-      const hash = hashArgs(node.tool, args.value);
+      // The evaluated arguments, not what the schema made of them: a
+      // transform may turn them into values with no faithful JSON form.
+      let hash: string;
+      try {
+        hash = hashArgs(node.tool, mapped.value);
+      } catch (e) {
+        return this.#fail(task, "journal", `cannot journal the call: ${errorMessage(e)}`);
+      }
       const key = `${node.tool}\u0000${hash}`;
       const occurrence = this.#occurrences.get(key) ?? 0;
       this.#occurrences.set(key, occurrence + 1);
@@ -359,7 +372,7 @@ export class Scheduler {
       if (found !== undefined) {
         task.fromJournal = true;
         task.start = this.#now();
-        this.#complete(task, found.result);
+        this.#complete(task, found.result ?? null);
         return;
       }
     }
@@ -439,8 +452,9 @@ export class Scheduler {
         const error = new CallTimeout(timeout);
         ctx.abort(error);
         this.#guard(() => {
-          if (task.ctx === ctx && task.state === RUNNING)
-            this.#attemptFailed(task, "timeout", error.message, true);
+          if (task.ctx !== ctx || task.state !== RUNNING) return;
+          this.#abandon(task, ctx, timeout);
+          this.#attemptFailed(task, "timeout", error.message, true);
         });
       }, timeout);
     }
@@ -450,18 +464,21 @@ export class Scheduler {
     } catch (e) {
       return this.#settleLater(task, ctx, false, e);
     }
-    if (typeof out !== "object" && typeof out !== "function") {
+    if (out === null || (typeof out !== "object" && typeof out !== "function")) {
       return this.#settleLater(task, ctx, true, out);
     }
     // Inline closures: a named one would cost a `__name` call per call under tsx.
-    // A native promise gets `then` directly; anything else (null, a thenable
-    // of another library, a proxy) is adopted by Promise.resolve, which
-    // turns whatever its `then` does into a settlement.
+    // A native promise gets `then` directly; a thenable of another library
+    // or a proxy is adopted by Promise.resolve, which turns whatever its
+    // `then` does into a settlement; anything else is a result in hand.
     let settling: Promise<unknown>;
     try {
-      settling = out instanceof Promise ? out : Promise.resolve(out);
+      if (out instanceof Promise) settling = out;
+      else if (typeof (out as { then?: unknown }).then !== "function")
+        return this.#settleLater(task, ctx, true, out);
+      else settling = Promise.resolve(out);
     } catch (e) {
-      // `instanceof` on a proxy whose getPrototypeOf trap throws.
+      // A proxy whose getPrototypeOf trap or a `then` getter throws.
       return this.#settleLater(task, ctx, false, e);
     }
     settling.then(
@@ -476,6 +493,8 @@ export class Scheduler {
    * neither grows the stack nor pays a promise per call.
    */
   #settleLater(task: Task, ctx: CallContext, ok: boolean, value: unknown): void {
+    // The call has finished: a fail-fast stop before the batch runs keeps it.
+    if (ok) task.finishing = true;
     this.#sync.push(task, ctx, ok, value);
     if (!this.#syncScheduled) {
       this.#syncScheduled = true;
@@ -518,7 +537,11 @@ export class Scheduler {
 
   /** An attempt ended; stale attempts (timed out, cancelled, superseded) are ignored. */
   #settle(task: Task, ctx: CallContext, ok: boolean, value: unknown): void {
-    if (task.ctx !== ctx || task.state !== RUNNING) return;
+    if (task.ctx !== ctx || task.state !== RUNNING) {
+      if (task.ghost === ctx) this.#releaseGhost(task, ctx);
+      return;
+    }
+    task.finishing = false;
     if (task.timer !== undefined) {
       clearTimeout(task.timer);
       task.timer = undefined;
@@ -531,7 +554,8 @@ export class Scheduler {
       if (!output.ok) return this.#attemptFailed(task, "validation", output.message, true);
       result = output.value;
     }
-    const sized = checkResultSize(tool, result, this.#o.maxResultBytes);
+    // From here on the result is its JSON form: what a journal would replay.
+    const sized = checkResult(tool, result, this.#o.maxResultBytes);
     if (!sized.ok)
       return this.#attemptFailed(task, sized.kind, sized.message, sized.kind !== "limit");
 
@@ -543,6 +567,7 @@ export class Scheduler {
   /** The result is used downstream only once the journal has it on disk. */
   #record(task: Task, journal: CallJournal, result: unknown): void {
     task.ctx = undefined;
+    task.finishing = true;
     let recording: Promise<void>;
     try {
       recording = journal.record({
@@ -587,14 +612,59 @@ export class Scheduler {
     task.timer = setTimeout(() => {
       task.timer = undefined;
       this.#guard(() => {
-        if (task.state === RUNNING && !this.#stopped) this.#attempt(task);
+        if (task.state !== RUNNING || this.#stopped) return;
+        // The timed-out attempt still holds the place this one would take.
+        if (task.ghost !== undefined) task.retryDue = true;
+        else this.#attempt(task);
       });
     }, delay);
   }
 
-  #callDone(task: Task, result: unknown): void {
+  /**
+   * A timed-out attempt may run on: its tool can ignore the abort signal.
+   * Caps count it as in flight until it settles, or for a grace period of
+   * min(timeout, ABANDON_GRACE_MS) at most — so a retry, or the next queued
+   * call once the task has failed, does not run beside it — and then let go
+   * of it, so that a tool that never settles cannot block its cap forever.
+   */
+  #abandon(task: Task, ctx: CallContext, timeout: number): void {
+    task.ghost = ctx;
+    task.ghostTimer = setTimeout(
+      () => this.#guard(() => this.#releaseGhost(task, ctx)),
+      Math.min(timeout, ABANDON_GRACE_MS),
+    );
+    this.#ghosts.add(task);
+  }
+
+  /** The abandoned attempt settled, or its grace period ended. */
+  #releaseGhost(task: Task, ctx: CallContext): void {
+    if (task.ghost !== ctx) return;
+    this.#dropGhost(task);
+    if (task.ghostHolds) {
+      task.ghostHolds = false;
+      this.#release(task);
+    }
+    if (task.retryDue) {
+      task.retryDue = false;
+      if (task.state === RUNNING && !this.#stopped) this.#attempt(task);
+    }
+  }
+
+  #dropGhost(task: Task): void {
+    if (task.ghostTimer !== undefined) clearTimeout(task.ghostTimer);
+    task.ghostTimer = undefined;
+    task.ghost = undefined;
+    this.#ghosts.delete(task);
+  }
+
+  /** A call gives back its place under the caps. */
+  #release(task: Task): void {
     this.#inFlight--;
     (task.slot as Slot).inFlight--;
+  }
+
+  #callDone(task: Task, result: unknown): void {
+    this.#release(task);
     this.#complete(task, result);
   }
 
@@ -603,6 +673,7 @@ export class Scheduler {
     task.state = OK;
     task.result = result;
     task.ctx = undefined;
+    task.finishing = false;
     task.end = this.#now();
     this.#unsettled--;
     if (this.#o.onEvent !== undefined) {
@@ -740,14 +811,17 @@ export class Scheduler {
   #fail(task: Task, kind: RunErrorKind, detail: string): void {
     if (isFinal(task.state)) return;
     if (task.state === RUNNING && task.node.kind === "call") {
-      this.#inFlight--;
-      (task.slot as Slot).inFlight--;
+      // A timed-out attempt still running keeps the place (see `#abandon`).
+      if (task.ghost !== undefined) task.ghostHolds = true;
+      else this.#release(task);
     }
     if (task.timer !== undefined) {
       clearTimeout(task.timer);
       task.timer = undefined;
     }
     task.ctx = undefined;
+    task.finishing = false;
+    task.retryDue = false;
     task.state = FAILED;
     if (task.start >= 0) task.end = this.#now();
     this.#unsettled--;
@@ -772,7 +846,7 @@ export class Scheduler {
       }
     }
     if (!this.#o.keepGoing) {
-      this.#stop(`not run: ${where(task)} failed`);
+      this.#stop(`not run: ${where(task)} failed`, false);
       return;
     }
     this.#skipDescendants(task, task);
@@ -799,43 +873,73 @@ export class Scheduler {
   }
 
   #cancelRun(message: string): void {
-    if (this.#stopped) return;
-    this.#errors.push({ kind: "cancelled", message });
-    this.#stop(`not run: ${message}`);
+    const error: RunError = { kind: "cancelled", message };
+    if (!this.#stopped) {
+      this.#errors.push(error);
+      this.#stop(`not run: ${message}`, true);
+    } else if (this.#stop(`not run: ${message}`, true) > 0) {
+      // A fail-fast stop kept calls that had finished; the deadline or signal cut them short.
+      this.#errors.push(error);
+    }
   }
 
-  /** Fail-fast and cancellation: abort what runs, skip what never started. */
-  #stop(reason: string): void {
-    if (this.#stopped) return;
+  /**
+   * Fail-fast and cancellation: abort what runs, skip what never started.
+   * Fail-fast (`hard` false) keeps the calls that already finished — a
+   * synchronous result waiting for its batch, a result waiting for the
+   * journal — so every finished result is reported. Cancellation (`hard`)
+   * stops those too, even after a fail-fast stop: a journal write may hang.
+   * Returns how many tasks it cancelled.
+   */
+  #stop(reason: string, hard: boolean): number {
+    const first = !this.#stopped;
+    if (!first && !hard) return 0;
     this.#stopped = true;
+    let cancelled = 0;
     const abortReason = new DOMException(reason, "AbortError");
     this.#forEachTask((task) => {
       if (task.state === RUNNING) {
+        if (task.finishing && !hard) return;
         if (task.timer !== undefined) {
           clearTimeout(task.timer);
           task.timer = undefined;
         }
         task.ctx?.abort(abortReason);
         task.ctx = undefined;
-        if (task.node.kind === "call") {
-          this.#inFlight--;
-          (task.slot as Slot).inFlight--;
-        }
+        task.finishing = false;
+        if (task.node.kind === "call") this.#release(task);
         task.state = CANCELLED;
         task.end = this.#now();
         this.#unsettled--;
+        cancelled++;
         if (this.#o.onEvent !== undefined)
           this.#emit({ type: "cancelled", node: nodeRef(task), t: task.end });
-      } else if (task.state === WAITING || task.state === READY) {
+      } else if (first && (task.state === WAITING || task.state === READY)) {
         this.#skip(task, reason);
       }
     });
-    for (const slot of this.#queued) {
-      slot.heap.clear();
-      slot.queuedAt = -1;
+    // Nothing starts any more: the places abandoned attempts hold do not matter.
+    this.#dropGhosts();
+    if (first) {
+      for (const slot of this.#queued) {
+        slot.heap.clear();
+        slot.queuedAt = -1;
+      }
+      this.#queued.length = 0;
+      this.#waiting = 0;
     }
-    this.#queued.length = 0;
-    this.#waiting = 0;
+    return cancelled;
+  }
+
+  #dropGhosts(): void {
+    for (const task of this.#ghosts) {
+      if (task.ghostTimer !== undefined) clearTimeout(task.ghostTimer);
+      task.ghostTimer = undefined;
+      task.ghost = undefined;
+      task.ghostHolds = false;
+      task.retryDue = false;
+    }
+    this.#ghosts.clear();
   }
 
   /** Every task: the graph's nodes in order, each `each` followed by its children. */
@@ -876,6 +980,7 @@ export class Scheduler {
   }
 
   #cleanup(): void {
+    this.#dropGhosts();
     if (this.#deadline !== undefined) clearTimeout(this.#deadline);
     this.#deadline = undefined;
     if (this.#onAbort !== undefined) this.#o.signal?.removeEventListener("abort", this.#onAbort);

@@ -76,6 +76,15 @@ export class Task {
   /** The current attempt; a settlement from any other attempt is stale. */
   ctx: CallContext | undefined = undefined;
   timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** The call has its result (in the synchronous batch, or being journaled): fail-fast keeps it. */
+  finishing = false;
+  /** A timed-out attempt that may still be running; it holds a place under the caps. */
+  ghost: CallContext | undefined = undefined;
+  ghostTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** The task failed while `ghost` ran: the ghost gives back the task's place. */
+  ghostHolds = false;
+  /** A retry whose backoff ended while `ghost` still ran: it starts when the ghost goes. */
+  retryDue = false;
   start = -1;
   end = -1;
   attempts = 0;

@@ -36,11 +36,14 @@ const USAGE_KINDS: ReadonlySet<RunErrorKind> = new Set(["input", "journal"]);
 async function outputPath(flag: string, file: string, cwd: string): Promise<string> {
   const path = resolve(cwd, file);
   const dir = dirname(path);
-  const isDir = await stat(dir).then(
-    (s) => s.isDirectory(),
-    () => false,
-  );
-  if (!isDir) throw new UsageError(`${flag} ${file}: no such directory ${dirname(file)}`);
+  const isDir = (p: string) =>
+    stat(p).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+  if (!(await isDir(dir)))
+    throw new UsageError(`${flag} ${file}: no such directory ${dirname(file)}`);
+  if (await isDir(path)) throw new UsageError(`${flag} ${file}: is a directory`);
   return path;
 }
 
@@ -112,7 +115,7 @@ export async function runRun(file: string, flags: RunFlags, io: Io): Promise<num
     stopListening?.();
   }
 
-  if (tracePath !== undefined) await writeTrace(tracePath, flags.trace ?? "", result.trace);
+  // The result first: a trace that cannot be written must not cost the run's output.
   if (json) io.stdout(jsonReport(result));
   else {
     io.stdout(formatValue(result.value));
@@ -123,6 +126,11 @@ export async function runRun(file: string, flags: RunFlags, io: Io): Promise<num
         `weft: skipped ${skipped} node${skipped === 1 ? "" : "s"} downstream of a failure\n`,
       );
   }
+  if (tracePath !== undefined) {
+    const problem = await writeTrace(tracePath, result.trace);
+    if (problem !== undefined)
+      io.stderr(`weft: warning: cannot write trace ${flags.trace ?? ""}: ${problem}\n`);
+  }
   if (interrupted) {
     reportInterrupted(io, result, labels, flags.journal);
     return EXIT_INTERRUPTED;
@@ -131,11 +139,17 @@ export async function runRun(file: string, flags: RunFlags, io: Io): Promise<num
   return result.errors.every((e) => USAGE_KINDS.has(e.kind)) ? 2 : 1;
 }
 
-async function writeTrace(path: string, shown: string, trace: Trace): Promise<void> {
+/** Writes the trace; why it could not, if it could not. */
+async function writeTrace(path: string, trace: Trace): Promise<string | undefined> {
   try {
     await writeFile(path, `${JSON.stringify(trace, null, 2)}\n`);
+    return undefined;
   } catch (e) {
-    throw new UsageError(`cannot write trace ${shown}: ${(e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EISDIR") return "is a directory";
+    if (code === "ENOENT") return "no such directory";
+    if (code === "EACCES" || code === "EPERM") return "permission denied";
+    return e instanceof Error ? e.message : String(e);
   }
 }
 
