@@ -153,10 +153,16 @@ export class Scheduler {
       const ids = task.node.deps;
       if (ids.length === 0) continue;
       const deps: Task[] = [];
+      // A graph read from JSON may repeat a dep: count each once. A set past a
+      // few deps, so that a join of k inputs costs O(k), not O(k²).
+      const seen = ids.length > 8 ? new Set<Task>() : undefined;
       for (let k = 0; k < ids.length; k++) {
         const dep = this.#byId.get(ids[k] as string);
-        // A graph read from JSON may repeat a dep: count each once.
-        if (dep === undefined || (k > 0 && deps.includes(dep))) continue;
+        if (dep === undefined) continue;
+        if (seen !== undefined) {
+          if (seen.has(dep)) continue;
+          seen.add(dep);
+        } else if (k > 0 && deps.includes(dep)) continue;
         if (dep.seq >= task.seq) inOrder = false;
         deps.push(dep);
         addDependent(dep, task);
@@ -1134,9 +1140,13 @@ class Env implements EvalEnv {
       }
     }
     const deps = this.#deps;
-    for (let k = 0; k < deps.length; k++) {
-      const t = deps[k] as Task;
-      if (t.id === id) return resultOf(t);
+    // A short scan beats the index for the usual one or two deps; past that
+    // the index is O(1) per reference (a gather of k results stays O(k)).
+    if (deps.length <= 4) {
+      for (let k = 0; k < deps.length; k++) {
+        const t = deps[k] as Task;
+        if (t.id === id) return resultOf(t);
+      }
     }
     return resultOf(this.byId.get(id), id);
   }
