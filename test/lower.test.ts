@@ -360,4 +360,57 @@ describe("lower: deps", () => {
     const g = strip(lowerText(`${lines.join("\n")}\n`));
     expect(g.nodes[11]?.deps).toEqual(["n1", "n2", "n11"]);
   });
+
+  it("come from the arguments as they end up: an overridden argument is not a dep", () => {
+    // `fetch`'s only key is `url`: the positional `$a` maps to it, then `url:` replaces it.
+    // The checker reports the repeat; lower must still agree with its own output.
+    const { plan } = parse('$a = search("x")\n$b = fetch($a, url: "u")\n');
+    const g = strip(lower(plan, { tools }));
+    expect(g.nodes[1]).toMatchObject({
+      args: { positional: [], named: { url: lit("u") } },
+      deps: [],
+    });
+  });
+
+  it("of an each are its outer deps: those of over, of the output and of the body calls", () => {
+    const g = strip(
+      lowerText(
+        '$a = search("a")\n$b = search("b")\n$c = search("c")\n' +
+          "$xs = each $x in $c: [fetch($x, $b), $a, fetch(search($x))]\n",
+      ),
+    );
+    expect(g.nodes[3]).toMatchObject({ id: "n4", deps: ["n1", "n2", "n3"] });
+    const body = (g.nodes[3] as Extract<PlanNode, { kind: "each" }>).body.nodes;
+    expect(body.map((n) => [n.id, n.deps])).toEqual([
+      ["n4.1", ["n2"]],
+      ["n4.2", []],
+      ["n4.3", ["n4.2"]],
+    ]);
+  });
+});
+
+describe("lower: big plans", () => {
+  it("resolves every name among thousands, with eaches and value bindings between them", () => {
+    const lines = ['input $q: string = "x"'];
+    for (let k = 1; k <= 1000; k++) {
+      lines.push(k === 1 ? '$s1 = search("$q")' : `$s${k} = search("$q \${s${k - 1}.t}")`);
+      lines.push(`$e${k} = each $x in $s${k}: fetch($x${k === 1 ? "" : `, $v${k - 1}`})`);
+      lines.push(`$v${k} = {prev: $e${k}, q: $q}`);
+    }
+    const { plan, diagnostics } = parse(`${lines.join("\n")}\n`);
+    expect(diagnostics).toEqual([]);
+    const g = strip(lower(plan));
+    expect(g.nodes).toHaveLength(2000);
+    expect(g.nodes[1998]).toMatchObject({ id: "n1999", tool: "search", deps: ["n1997"] });
+    expect(g.nodes[1999]).toMatchObject({ id: "n2000", item: "x", deps: ["n1998", "n1999"] });
+    const body = (g.nodes[1999] as Extract<PlanNode, { kind: "each" }>).body.nodes;
+    expect(body[0]?.args.positional[1]).toEqual({
+      kind: "object",
+      entries: [
+        ["prev", ref("n1998")],
+        ["q", { kind: "ref", source: "input", name: "q", path: [] }],
+      ],
+    });
+    expect((g.output as { entries: unknown[] }).entries).toHaveLength(3000);
+  });
 });

@@ -1,7 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import type { CallNode, IrExpr, Json, PlanGraph } from "../src/compiler/ir.js";
+import type { CallNode, IrExpr, Json, PlanGraph, PlanNode } from "../src/compiler/ir.js";
+import {
+  compareIds,
+  inDependencyOrder,
+  sortedIds,
+  topologicalOrder,
+} from "../src/compiler/ir-walk.js";
 import { lower } from "../src/compiler/lower.js";
 import { mergePure } from "../src/compiler/passes/merge-pure.js";
 import { prune } from "../src/compiler/passes/prune.js";
@@ -165,6 +171,186 @@ describe("mergePure", () => {
         },
       },
     });
+  });
+});
+
+describe("mergePure: what it shares, orders and compares", () => {
+  it("shares the nodes it does not change, and copies the one a statement merges into", () => {
+    const g = lowerText('$a = f(1)\n$b = search("x")\nf(1)\nreturn [$a, $b]\n');
+    const out = run(g, (x) => mergePure(x, tools));
+    expect(summary(out)).toEqual(["n1 $a f []", "n2 $b search []"]);
+    expect(out.nodes[1]).toBe(g.nodes[1]);
+    expect(out.nodes[0]).not.toBe(g.nodes[0]);
+    expect(out.nodes[0]).toEqual({ ...g.nodes[0], statement: true });
+    expect(g.nodes[0]).not.toHaveProperty("statement");
+  });
+
+  it("visits a graph whose nodes are out of order in dependency order, keeping its order", () => {
+    const g = lowerText("$a = f(g(1))\n$b = search($a)\n$c = f(g(1))\n$d = f($b, $c)\n");
+    expect(summary(run(g, (x) => mergePure(x, tools)))).toEqual([
+      "n1 g []",
+      "n2 $a f [n1]",
+      "n3 $b search [n2]",
+      "n6 $d f [n2,n3]",
+    ]);
+    // Reversed, `g(1)` as n4 is met first (it depends on nothing), so n4 and n5 stay.
+    const reversed = run({ ...g, nodes: [...g.nodes].reverse() }, (x) => mergePure(x, tools));
+    expect(summary(reversed)).toEqual([
+      "n6 $d f [n3,n5]",
+      "n5 $c f [n4]",
+      "n4 g []",
+      "n3 $b search [n5]",
+    ]);
+  });
+
+  it("returns deps sorted and without repeats, also where nothing merged", () => {
+    const node = (id: string, deps: string[]): CallNode => ({
+      id,
+      kind: "call",
+      tool: "search",
+      args: { positional: [], named: {} },
+      deps,
+    });
+    const g: PlanGraph = {
+      version: 1,
+      inputs: [],
+      nodes: [node("n2", []), node("n10", []), node("n11", ["n10", "n2", "n10"])],
+      output: { kind: "literal", value: null },
+    };
+    expect(mergePure(g, tools).nodes.map((n) => n.deps)).toEqual([[], [], ["n2", "n10"]]);
+    expect(g.nodes[2]?.deps).toEqual(["n10", "n2", "n10"]);
+  });
+
+  it("compares literal arguments by their JSON text", () => {
+    const call = (id: string, value: Json, name = "a"): CallNode => ({
+      id,
+      kind: "call",
+      tool: "f",
+      args: { positional: [], named: { [name]: { kind: "literal", value } } },
+      deps: [],
+    });
+    const g: PlanGraph = {
+      version: 1,
+      inputs: [],
+      nodes: [
+        call("n1", 0),
+        call("n2", -0), // written `0`: the same call
+        call("n3", "0"),
+        call("n4", { x: 1, y: 2 }),
+        call("n5", { y: 2, x: 1 }), // another key order is another JSON text
+        call("n6", { x: 1, y: 2 }),
+        call("n7", [1, [2]]),
+        call("n8", [1, [2]]),
+        call("n9", 0, "b"),
+      ],
+      output: { kind: "literal", value: null },
+    };
+    expect(run(g, (x) => mergePure(x, tools)).nodes.map((n) => n.id)).toEqual([
+      "n1",
+      "n3",
+      "n4",
+      "n5",
+      "n7",
+      "n9",
+    ]);
+  });
+});
+
+describe("node ids (ir-walk)", () => {
+  /** The natural order as first written: split into digit and other runs with regexes. */
+  function referenceCompare(a: string, b: string): number {
+    const pa = a.match(/\d+|\D+/g) ?? [];
+    const pb = b.match(/\d+|\D+/g) ?? [];
+    for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+      const x = pa[i] as string;
+      const y = pb[i] as string;
+      if (x === y) continue;
+      if (/^\d/.test(x) && /^\d/.test(y)) {
+        const xs = x.replace(/^0+(?=\d)/, "");
+        const ys = y.replace(/^0+(?=\d)/, "");
+        if (xs.length !== ys.length) return xs.length - ys.length;
+        if (xs !== ys) return xs < ys ? -1 : 1;
+        return x.length - y.length;
+      }
+      return x < y ? -1 : 1;
+    }
+    return pa.length - pb.length || (a < b ? -1 : a > b ? 1 : 0);
+  }
+
+  it("sort in natural order: digit runs by value, other runs as text, shorter first", () => {
+    const ids = [
+      "n10",
+      "n2",
+      "n3.10",
+      "n3.2",
+      "n3",
+      "n07",
+      "n7",
+      "ab1",
+      "ab!",
+      "",
+      "n",
+      "n99999999999999999999",
+      "n100000000000000000000",
+    ];
+    expect(sortedIds([...ids, "n2", "n3"])).toEqual([
+      "",
+      "ab1",
+      "ab!",
+      "n",
+      "n2",
+      "n3",
+      "n3.2",
+      "n3.10",
+      "n7",
+      "n07",
+      "n10",
+      "n99999999999999999999",
+      "n100000000000000000000",
+    ]);
+  });
+
+  it("compare exactly as the regex-based definition does", () => {
+    // Digits, zeros, dots, other ASCII and non-ASCII text, and a surrogate pair.
+    const id = fc
+      .array(fc.constantFrom("n", "0", "1", "9", ".", "a", "b", "!", "é", "😀"), { maxLength: 8 })
+      .map((cs) => cs.join(""));
+    fc.assert(
+      fc.property(id, id, (a, b) => {
+        expect(compareIds(a, b)).toBe(referenceCompare(a, b));
+      }),
+      { numRuns: 3000 },
+    );
+    fc.assert(
+      fc.property(fc.array(id, { maxLength: 12 }), (ids) => {
+        expect(sortedIds(ids)).toEqual([...new Set(ids)].sort(referenceCompare));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("tell a list in dependency order, with or without repeated ids", () => {
+    const node = (id: string, ...deps: string[]): PlanNode => ({
+      id,
+      kind: "call",
+      tool: "t",
+      args: { positional: [], named: {} },
+      deps,
+    });
+    const lowered = lowerText("$a = f(1)\n$b = f($a)\n$c = each $x in $b: g($x, $a)\n").nodes;
+    expect(inDependencyOrder(lowered, true)).toBe(true);
+    expect(inDependencyOrder([...lowered].reverse())).toBe(false);
+    // Ids out of natural order, deps naming nothing here, deps naming a later node.
+    expect(inDependencyOrder([node("b"), node("a", "b", "zz")], true)).toBe(true);
+    expect(inDependencyOrder([node("a", "b"), node("b")])).toBe(false);
+    expect(inDependencyOrder([node("a", "a")])).toBe(false);
+    // A repeated id is fine for the order, not where ids must be unique.
+    const repeated = [node("x"), node("y", "x"), node("x")];
+    expect(inDependencyOrder(repeated)).toBe(true);
+    expect(inDependencyOrder(repeated, true)).toBe(false);
+    expect(topologicalOrder([node("c", "b"), node("b", "a"), node("a")])?.map((n) => n.id)).toEqual(
+      ["a", "b", "c"],
+    );
   });
 });
 

@@ -3,7 +3,7 @@
 // or when a node that stays depends on it. Inside `each` bodies the same rule
 // applies with the body's output as the root.
 import type { CallNode, EachNode, PlanGraph, PlanNode } from "../ir.js";
-import { referencedNodeIds } from "../ir-walk.js";
+import { collectNodeRefs } from "../ir-walk.js";
 import type { ToolSet } from "../tool.js";
 
 /**
@@ -14,7 +14,9 @@ export function prune(graph: PlanGraph, tools?: ToolSet): PlanGraph {
   const isEffect = (n: CallNode) => tools?.get(n.tool)?.effect === true;
   const nodes = graph.nodes.map((n) => (n.kind === "each" ? pruneBody(n, isEffect) : n));
 
-  const roots = referencedNodeIds([graph.output]);
+  // Roots and needed ids are sets in effect: collected unsorted, with repeats.
+  const roots: string[] = [];
+  collectNodeRefs(graph.output, roots);
   for (const n of nodes) {
     if (n.kind === "call" ? n.statement === true || isEffect(n) : n.body.nodes.some(isEffect))
       roots.push(n.id);
@@ -25,7 +27,8 @@ export function prune(graph: PlanGraph, tools?: ToolSet): PlanGraph {
 
 function pruneBody(each: EachNode, isEffect: (n: CallNode) => boolean): EachNode {
   const body = each.body.nodes;
-  const roots = referencedNodeIds([each.body.output]);
+  const roots: string[] = [];
+  collectNodeRefs(each.body.output, roots);
   for (const n of body) if (n.statement === true || isEffect(n)) roots.push(n.id);
   const live = reachable(body, roots);
   if (live.size === body.length) return each;
@@ -34,10 +37,10 @@ function pruneBody(each: EachNode, isEffect: (n: CallNode) => boolean): EachNode
   const local = new Set(body.map((n) => n.id));
   // Drop only the outer deps that nothing left in the each uses; any other
   // dep (one a graph from JSON lists for ordering, say) is kept.
-  const needed = new Set([
-    ...referencedNodeIds([each.over, each.body.output]),
-    ...kept.flatMap((n) => n.deps),
-  ]);
+  const used: string[] = [];
+  collectNodeRefs(each.over, used);
+  collectNodeRefs(each.body.output, used);
+  const needed = new Set([...used, ...kept.flatMap((n) => n.deps)]);
   const dropped = new Set(
     body.filter((n) => !live.has(n.id)).flatMap((n) => n.deps.filter((d) => !local.has(d))),
   );
