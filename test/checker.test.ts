@@ -335,6 +335,24 @@ describe("diagnostic details", () => {
     expect(only(`$x = $zzz`).help).toBeUndefined();
   });
 
+  it("C002 suggests the same for the same name, with the each variable only in its body", () => {
+    const text = lines(
+      `$cities = [1]`,
+      `$a = each $item in $cities: llm($itm)`,
+      `$b = llm($itm)`,
+      `$c = each $item in $cities: llm($itm)`,
+      `$d = [$citys, $citys]`,
+    );
+    const ds = checked(text).filter((d) => d.code === "C002");
+    expect(ds.map((d) => `${at(d)} ${d.help}`)).toEqual([
+      "2:33 C002 did you mean `$item`?",
+      "3:10 C002 undefined",
+      "4:33 C002 did you mean `$item`?",
+      "5:7 C002 did you mean `$cities`?",
+      "5:15 C002 did you mean `$cities`?",
+    ]);
+  });
+
   it("C003 points at the later definition", () => {
     const d = only(lines(`$a = $b`, `$b = 1`));
     expect(spans(d)).toBe("1:6-1:8 C003");
@@ -541,6 +559,38 @@ describe("robustness", () => {
       range,
     };
     expect(check(plan, { tools }).diagnostics).toEqual([]);
+  });
+
+  it("keeps a list of many different lists as a union (no endless widening)", () => {
+    const items = Array.from({ length: 20 }, (_, i) => `[${i}]`).join(", ");
+    const { diagnostics, symbols } = check(parse(`$x = [${items}]`).plan, { tools });
+    expect(diagnostics).toEqual([]);
+    const type = symbols.get("x")?.type;
+    expect(type?.k === "list" && type.item.k === "union" && type.item.options.length).toBe(20);
+  });
+
+  it("reads a tool's schemas again when they change between checks", () => {
+    const tool: AnyTool = {
+      name: "t",
+      input: z.object({ a: z.string() }),
+      output: z.number(),
+      run: () => 0,
+    };
+    const plan = parse(`$x = t(b: 1)
+$y = $x.f`).plan;
+    expect(check(plan, { tools: [tool] }).diagnostics.map(at)).toEqual([
+      "1:6 C007",
+      "1:8 C006",
+      "2:8 C010",
+    ]);
+    tool.input = z.object({ b: z.number() });
+    tool.output = z.object({ f: z.string() });
+    expect(check(plan, { tools: [tool] }).diagnostics.map(at)).toEqual([]);
+  });
+
+  it("counts a name used before its definition as used", () => {
+    const ds = checked(lines(`$a = llm($b)`, `$b = llm("x")`, `return $a`), true);
+    expect(ds.map(at)).toEqual(["1:10 C003"]);
   });
 
   it("accepts tools whose schemas are not zod objects", () => {

@@ -184,6 +184,25 @@ describe("unionOf", () => {
     const many = Array.from({ length: 40 }, (_, i) => literal(`v${i}`));
     expect(unionOf(many)).toEqual(STRING);
   });
+
+  it("keeps long unions with nothing to widen", () => {
+    const lists = Array.from({ length: 20 }, (_, i) => listOf(literal(i)));
+    expect(unionOf(lists)).toEqual({ k: "union", options: lists });
+    const mixed = unionOf([...lists, ...Array.from({ length: 5 }, (_, i) => literal(`v${i}`))]);
+    expect(mixed).toEqual({ k: "union", options: [...lists, STRING] });
+  });
+
+  it("deduplicates as JSON does, large unions and small", () => {
+    const values = [0, -0, NaN, Infinity, null, "0", "", false, "null", 1];
+    for (const n of [1, 8]) {
+      const padding = Array.from({ length: n }, (_, i) => listOf(literal(i)));
+      const union = unionOf([...padding, ...values.map((v) => literal(v)), NULL, { k: "null" }]);
+      const options = union.k === "union" ? union.options.slice(n) : [];
+      expect(options).toEqual(
+        [0, NaN, "0", "", false, "null", 1].map((v) => literal(v)).concat(NULL),
+      );
+    }
+  });
 });
 
 describe("typeOfLiteral and typeFromInputType", () => {

@@ -7,24 +7,28 @@ import { sortDiagnostics } from "../diagnostics/diagnostic.js";
 import { diag } from "../diagnostics/catalogue.js";
 import type { Range } from "../diagnostics/range.js";
 import { rangeFrom } from "../diagnostics/range.js";
+import type { z } from "zod";
 import type {
+  Accessor,
   Arg,
   Binding,
   Call,
   Each,
   Expr,
   InputDecl,
+  ObjectEntry,
   ObjectLit,
   Plan,
   Ref,
   Return,
   Statement,
+  StringPart,
   Var,
 } from "../parser/ast.js";
 import type { AnyTool, ToolSet } from "./tool.js";
 import { toolSet } from "./tool.js";
 import { suggest } from "./suggest.js";
-import type { Type } from "./types.js";
+import type { Field, Type } from "./types.js";
 import {
   ANY,
   NULL,
@@ -35,7 +39,6 @@ import {
   isOptionalKey,
   listOf,
   literal,
-  objectOf,
   typeFromInputType,
   typeFromZod,
   typeToString,
@@ -72,23 +75,49 @@ export function check(plan: Plan, options: CheckOptions = {}): CheckResult {
 /** Expression nesting past which the checker stops looking (the parser's own limit is lower). */
 const MAX_NESTING = 1000;
 
+const LIST_OF_ANY = listOf(ANY);
+
 interface LoopVariable {
   name: string;
   type: Type;
 }
 
-type Access = { ok: true; type: Type } | { ok: false; error: Diagnostic };
-
 class Checker {
   readonly #plan: Plan;
   readonly #tools: ToolSet | undefined;
   readonly #diagnostics: Diagnostic[] = [];
+  /**
+   * The names defined so far. A large plan is mostly names and uses of
+   * names, and lookups of strings are the checker's main cost: this is the
+   * only map of them (C015's "used" is a mark on the symbol).
+   */
   readonly #symbols = new Map<string, SymbolInfo>();
-  /** Every statement that defines each name, in order: tells "later" (C003) from "never" (C002). */
-  readonly #definitions = new Map<string, { index: number; variable: Var }[]>();
-  /** Plan-level names referenced anywhere, for C015. */
-  readonly #used = new Set<string>();
+  /** The symbol of the name each statement defines, by statement index. */
+  readonly #symbolAt: (SymbolInfo | undefined)[] = [];
+  /** A copy of `#symbols`, kept from the first redefinition on (see `#setSymbol`). */
+  #firsts: Map<string, SymbolInfo> | undefined;
   #index = 0;
+  /**
+   * The first definition of every name in the plan, later ones too. Only
+   * errors need it (C002, C003), so it is built on the first one.
+   */
+  #allDefinitions: Map<string, Var> | undefined;
+  /** C002's suggestions, by `each` variable in scope (if any), then by name. */
+  readonly #variableSuggestions = new Map<string | undefined, Map<string, string | undefined>>();
+  /** Names used before their definition: they count as used (C015). */
+  #usedEarly: Set<string> | undefined;
+  /** `each` variables, checked against every plan-level name at the end (C016). */
+  readonly #loopVariables: Var[] = [];
+  /** Signatures of the tools this plan calls, by name; null for an unknown tool. */
+  readonly #signatures = new Map<string, Signature | null>();
+  /** C004's suggestions, by unknown tool name. */
+  readonly #toolSuggestions = new Map<string, string | undefined>();
+  /**
+   * Argument types of the calls being checked, as a stack: calls nest, and one
+   * array for the whole plan beats one per call.
+   */
+  readonly #argTypes: Type[] = [];
+  #argTop = 0;
   #loop: LoopVariable | undefined;
   #depth = 0;
 
@@ -99,49 +128,50 @@ class Checker {
 
   run(): CheckResult {
     const statements = this.#plan.statements;
-    statements.forEach((s, index) => {
-      const variable = definedVariable(s);
-      if (variable === undefined) return;
-      const list = this.#definitions.get(variable.name) ?? [];
-      list.push({ index, variable });
-      this.#definitions.set(variable.name, list);
-    });
+    const count = statements.length;
 
     let afterInputs = false;
+    let parsedFully = true;
     let firstReturn: Return | undefined;
-    statements.forEach((s, index) => {
+    for (let index = 0; index < count; index++) {
+      const s = statements[index];
+      // Dense (a hole per statement that defines nothing would make it sparse and slow).
+      this.#symbolAt.push(undefined);
+      if (s === undefined) continue;
       this.#index = index;
       switch (s.kind) {
         case "Input":
           if (afterInputs)
             this.#report(diag.inputAfterStatement(keywordRange(s.range, "input".length)));
           this.#input(s);
-          return;
+          break;
         case "Binding":
           afterInputs = true;
           this.#binding(s);
-          return;
+          break;
         case "CallStatement":
           afterInputs = true;
           this.#call(s.call);
-          return;
+          break;
         case "Return":
           afterInputs = true;
           this.#expr(s.value);
-          this.#return(s, index === statements.length - 1, firstReturn);
+          this.#return(s, index === count - 1, firstReturn);
           firstReturn ??= s;
-          return;
+          break;
         case "Invalid":
+          parsedFully = false;
           // Its syntax errors are reported already; only keep its name from cascading.
-          if (s.defines !== undefined && !this.#symbols.has(s.defines.name)) {
-            this.#symbols.set(s.defines.name, symbol(s.defines, "invalid", ANY));
-          }
-          return;
+          if (s.defines !== undefined) this.#setSymbol(s.defines, "invalid", ANY);
+          break;
       }
-    });
+    }
 
+    for (const variable of this.#loopVariables) {
+      if (this.#symbols.has(variable.name))
+        this.#report(diag.eachVariableShadows(variable.range, variable.name));
+    }
     // With a syntax error, a use may sit in the statement that did not parse: no unused warnings then.
-    const parsedFully = statements.every((s) => s.kind !== "Invalid");
     if (firstReturn !== undefined && parsedFully) this.#reportUnused();
     return { diagnostics: sortDiagnostics(this.#diagnostics), symbols: this.#symbols };
   }
@@ -171,10 +201,14 @@ class Checker {
   }
 
   #return(s: Return, last: boolean, first: Return | undefined): void {
-    const keyword = keywordRange(s.range, "return".length);
-    if (!last) this.#report(diag.returnNotLast(keyword));
+    if (!last) this.#report(diag.returnNotLast(keywordRange(s.range, "return".length)));
     if (first !== undefined) {
-      this.#report(diag.duplicateReturn(keyword, keywordRange(first.range, "return".length)));
+      this.#report(
+        diag.duplicateReturn(
+          keywordRange(s.range, "return".length),
+          keywordRange(first.range, "return".length),
+        ),
+      );
     }
   }
 
@@ -188,26 +222,56 @@ class Checker {
   }
 
   #define(variable: Var, kind: SymbolKind, type: Type): void {
-    const first = this.#symbols.get(variable.name);
+    const first = this.#setSymbol(variable, kind, type);
     if (first !== undefined) {
       this.#report(diag.redefinition(variable.range, variable.name, first.range));
-      return;
     }
-    this.#symbols.set(variable.name, symbol(variable, kind, type));
+  }
+
+  /**
+   * Records the symbol of the name the current statement defines, unless an
+   * earlier statement did: then returns that one's.
+   */
+  #setSymbol(variable: Var, kind: SymbolKind, type: Type): SymbolInfo | undefined {
+    const name = variable.name;
+    const symbols = this.#symbols;
+    const sym: SymbolInfo = { name, kind, type, range: variable.range };
+    // One lookup of the name, not two: a set that does not grow the map was a redefinition.
+    const size = symbols.size;
+    symbols.set(name, sym);
+    if (symbols.size === size) {
+      const earlier = this.#firstSymbols().get(name) as SymbolInfo;
+      symbols.set(name, earlier);
+      this.#symbolAt[this.#index] = earlier;
+      return earlier;
+    }
+    UseMark.add(sym);
+    this.#firsts?.set(name, sym);
+    this.#symbolAt[this.#index] = sym;
+    return undefined;
+  }
+
+  /** The symbols by name, as `#symbols` held them before a redefinition overwrote one. */
+  #firstSymbols(): Map<string, SymbolInfo> {
+    if (this.#firsts === undefined) {
+      this.#firsts = new Map();
+      for (const sym of this.#symbolAt) {
+        if (sym !== undefined && !this.#firsts.has(sym.name)) this.#firsts.set(sym.name, sym);
+      }
+    }
+    return this.#firsts;
   }
 
   #each(each: Each): Type {
     const over = this.#expr(each.over);
     let item: Type = ANY;
-    if (!isAssignable(over, listOf(ANY))) {
+    if (!isAssignable(over, LIST_OF_ANY)) {
       this.#report(diag.eachOverNonList(each.over.range, describeValueType(over)));
     } else {
-      const access = indexInto(over, each.over.range);
-      if (access.ok) item = access.type;
+      item = itemType(over) ?? ANY;
     }
     const name = each.variable.name;
-    if (this.#definitions.has(name))
-      this.#report(diag.eachVariableShadows(each.variable.range, name));
+    this.#loopVariables.push(each.variable);
     this.#loop = { name, type: item };
     try {
       return listOf(this.#expr(each.body));
@@ -217,12 +281,15 @@ class Checker {
   }
 
   #reportUnused(): void {
-    for (const s of this.#plan.statements) {
-      if (s.kind !== "Binding") continue;
-      const name = s.target.name;
+    const statements = this.#plan.statements;
+    for (let index = 0; index < statements.length; index++) {
+      const s = statements[index];
+      if (s?.kind !== "Binding") continue;
+      const sym = this.#symbolAt[index];
       // A redefinition already has its error; warn once, on the first definition.
-      if (this.#used.has(name) || this.#symbols.get(name)?.range !== s.target.range) continue;
-      this.#report(diag.unusedBinding(s.target.range, name));
+      if (sym === undefined || UseMark.has(sym) || sym.range !== s.target.range) continue;
+      if (this.#usedEarly?.has(s.target.name) === true) continue;
+      this.#report(diag.unusedBinding(s.target.range, s.target.name));
     }
   }
 
@@ -246,13 +313,15 @@ class Checker {
       case "Ref":
         return this.#ref(e);
       case "String": {
+        const parts = e.parts;
         let text = "";
         let interpolated = false;
-        for (const part of e.parts) {
+        for (let i = 0; i < parts.length; i++) {
+          const part = parts[i] as StringPart;
           if (part.kind === "Ref") {
             this.#ref(part);
             interpolated = true;
-          } else text += part.value;
+          } else if (!interpolated) text += part.value;
         }
         return interpolated ? STRING : literal(text);
       }
@@ -261,132 +330,172 @@ class Checker {
         return literal(e.value);
       case "Null":
         return NULL;
-      case "List":
-        return listOf(unionOf(e.items.map((item) => this.#expr(item))));
+      case "List": {
+        const items = e.items;
+        const types: Type[] = [];
+        for (let i = 0; i < items.length; i++) types.push(this.#expr(items[i] as Expr));
+        return listOf(unionOf(types));
+      }
       case "Object":
         return this.#object(e);
     }
   }
 
   #object(e: ObjectLit): Type {
-    const fields = new Map<string, { type: Type; optional: boolean }>();
-    for (const entry of e.entries) {
+    // No prototype, as `objectOf` makes them: `constructor` or `__proto__` are ordinary keys.
+    const fields = Object.create(null) as Record<string, Field>;
+    const entries = e.entries;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i] as ObjectEntry;
       const type = this.#expr(entry.value);
-      if (fields.has(entry.key.name))
-        this.#report(diag.duplicateKey(entry.key.range, entry.key.name));
-      else fields.set(entry.key.name, { type, optional: false });
+      const key = entry.key.name;
+      if (fields[key] !== undefined) this.#report(diag.duplicateKey(entry.key.range, key));
+      else fields[key] = { type, optional: false };
     }
-    return objectOf(fields, false);
+    return { k: "object", fields, open: false };
   }
 
   #ref(ref: Ref): Type {
-    const name = ref.variable.name;
+    const variable = ref.variable;
+    const name = variable.name;
     let type: Type;
-    if (this.#loop?.name === name) {
-      type = this.#loop.type;
+    const loop = this.#loop;
+    if (loop !== undefined && loop.name === name) {
+      type = loop.type;
     } else {
-      this.#used.add(name);
       const sym = this.#symbols.get(name);
       if (sym === undefined) {
-        this.#unresolved(ref.variable);
+        this.#unresolved(variable);
         return ANY;
       }
+      UseMark.set(sym);
       type = sym.type;
     }
-    for (const accessor of ref.path) {
-      const access =
-        accessor.kind === "Field"
-          ? fieldAccess(type, accessor.name, accessor.range)
-          : indexInto(type, accessor.range);
-      if (!access.ok) {
+    const path = ref.path;
+    for (let i = 0; i < path.length; i++) {
+      const accessor = path[i] as Accessor;
+      const next = accessor.kind === "Field" ? fieldType(type, accessor.name) : itemType(type);
+      if (next === undefined) {
         // One error per path: what follows a bad accessor is unknown, not wrong.
-        this.#report(access.error);
+        this.#report(accessError(type, accessor));
         return ANY;
       }
-      type = access.type;
+      type = next;
     }
     return type;
   }
 
   #unresolved(variable: Var): void {
     const name = variable.name;
-    const later = this.#definitions.get(name)?.find((d) => d.index >= this.#index);
+    const all = (this.#allDefinitions ??= allDefinitions(this.#plan.statements));
+    // No statement checked so far defines it: if one does at all, it comes later.
+    const later = all.get(name);
     if (later !== undefined) {
-      this.#report(diag.usedBeforeDefinition(variable.range, name, later.variable.range));
+      (this.#usedEarly ??= new Set()).add(name);
+      this.#report(diag.usedBeforeDefinition(variable.range, name, later.range));
       return;
     }
-    const candidates = [...this.#definitions.keys()];
-    if (this.#loop !== undefined) candidates.push(this.#loop.name);
-    this.#report(diag.undefinedVariable(variable.range, name, suggest(name, candidates)));
+    this.#report(diag.undefinedVariable(variable.range, name, this.#suggestVariable(name, all)));
+  }
+
+  /**
+   * The defined name closest to an undefined one. A plan with many uses of
+   * missing names would otherwise compare each with every name: the answer
+   * depends only on the name and the enclosing `each` variable.
+   */
+  #suggestVariable(name: string, all: Map<string, Var>): string | undefined {
+    const loop = this.#loop?.name;
+    let byName = this.#variableSuggestions.get(loop);
+    if (byName === undefined) {
+      byName = new Map();
+      this.#variableSuggestions.set(loop, byName);
+    }
+    if (byName.has(name)) return byName.get(name);
+    const candidates = [...all.keys()];
+    if (loop !== undefined) candidates.push(loop);
+    const suggestion = suggest(name, candidates);
+    byName.set(name, suggestion);
+    return suggestion;
   }
 
   // ## Calls
 
   #call(call: Call): Type {
+    const args = call.args;
+    const count = args.length;
+    const argTypes = this.#argTypes;
+    const base = this.#argTop;
+    this.#argTop = base + count;
     let named = false;
     let misplaced = false;
-    const positional: Arg[] = [];
-    const types = new Map<Arg, Type>();
-    for (const arg of call.args) {
-      types.set(arg, this.#expr(arg.value));
+    /** Positional arguments come first: they are `args[0 .. positional)`. */
+    let positional = 0;
+    for (let i = 0; i < count; i++) {
+      const arg = args[i] as Arg;
+      argTypes[base + i] = this.#expr(arg.value);
       if (arg.name !== undefined) named = true;
       else if (named) {
         this.#report(diag.positionalAfterNamed(arg.range));
         misplaced = true;
-      } else positional.push(arg);
+      } else positional++;
     }
+    // Nothing below checks an expression: the slots stay valid until the next call.
+    this.#argTop = base;
     if (this.#tools === undefined) return ANY;
 
     const toolName = call.callee.name;
-    const tool = this.#tools.get(toolName);
-    if (tool === undefined) {
+    const sig = this.#signature(toolName);
+    if (sig === null) {
       this.#report(
-        diag.unknownTool(call.callee.range, toolName, suggest(toolName, this.#tools.keys())),
+        diag.unknownTool(call.callee.range, toolName, this.#suggestTool(toolName, this.#tools)),
       );
       return ANY;
     }
-    const shape = inputShape(tool);
-    const keys = Object.keys(shape);
-    const given = new Map<string, Arg>();
-
-    positional.forEach((arg, i) => {
-      const key = keys[i];
-      if (key !== undefined) given.set(key, arg);
-    });
-    const extra = positional.slice(keys.length);
-    const firstExtra = extra[0];
-    const lastExtra = extra[extra.length - 1];
-    if (firstExtra !== undefined && lastExtra !== undefined) {
+    const keys = sig.keys;
+    const arity = keys.length;
+    if (positional > arity) {
       this.#report(
         diag.tooManyArguments(
-          rangeFrom(firstExtra.range, lastExtra.range),
+          rangeFrom((args[arity] as Arg).range, (args[positional - 1] as Arg).range),
           toolName,
-          keys.length,
-          positional.length,
+          arity,
+          positional,
         ),
       );
     }
 
-    for (const arg of call.args) {
-      if (arg.name === undefined) continue;
-      const key = arg.name.name;
-      if (!Object.hasOwn(shape, key)) {
-        this.#report(diag.unknownArgument(arg.name.range, toolName, key, suggest(key, keys)));
-      } else if (given.has(key)) {
-        this.#report(diag.duplicateArgument(arg.name.range, toolName, key));
-      } else given.set(key, arg);
-    }
-
-    for (const [key, arg] of given) {
-      const expected = typeFromZod(shape[key] as never);
-      const found = types.get(arg) ?? ANY;
-      if (!isAssignable(found, expected)) {
+    // Parameter `j` is given when `j < filled` or `sig.givenIn[j] === stamp`.
+    const stamp = ++callStamp;
+    const filled = Math.min(positional, arity);
+    for (let i = 0; i < count; i++) {
+      const arg = args[i] as Arg;
+      let param: number;
+      if (arg.name === undefined) {
+        if (i >= positional || i >= arity) continue;
+        param = i;
+      } else {
+        const key = arg.name.name;
+        const found = sig.params.get(key);
+        if (found === undefined) {
+          this.#report(diag.unknownArgument(arg.name.range, toolName, key, suggest(key, keys)));
+          continue;
+        }
+        if (found < filled || sig.givenIn[found] === stamp) {
+          this.#report(diag.duplicateArgument(arg.name.range, toolName, key));
+          continue;
+        }
+        sig.givenIn[found] = stamp;
+        param = found;
+      }
+      const expected = parameterType(sig, param);
+      const type = argTypes[base + i] ?? ANY;
+      if (!isAssignable(type, expected)) {
         this.#report(
           diag.typeMismatch(
             arg.value.range,
             typeToString(expected),
-            describeValueType(found),
-            `argument \`${key}\` of \`${toolName}\``,
+            describeValueType(type),
+            `argument \`${sig.names[param] ?? ""}\` of \`${toolName}\``,
           ),
         );
       }
@@ -394,12 +503,43 @@ class Checker {
 
     // A misplaced positional was probably meant for a parameter: do not also call it missing.
     if (!misplaced) {
-      const missing = keys.filter((k) => !given.has(k) && !isOptionalKey(shape[k] as never));
-      if (missing.length > 0)
+      let missing: string[] | undefined;
+      for (let j = positional; j < arity; j++) {
+        if (sig.givenIn[j] === stamp || !isRequired(sig, j)) continue;
+        (missing ??= []).push(keys[j] as string);
+      }
+      if (missing !== undefined)
         this.#report(diag.missingArgument(call.callee.range, toolName, missing));
     }
-    return tool.output === undefined ? ANY : typeFromZod(tool.output);
+    return (sig.output ??= sig.outputSchema === undefined ? ANY : typeFromZod(sig.outputSchema));
   }
+
+  #suggestTool(toolName: string, tools: ToolSet): string | undefined {
+    if (this.#toolSuggestions.has(toolName)) return this.#toolSuggestions.get(toolName);
+    const suggestion = suggest(toolName, tools.keys());
+    this.#toolSuggestions.set(toolName, suggestion);
+    return suggestion;
+  }
+
+  #signature(toolName: string): Signature | null {
+    let sig = this.#signatures.get(toolName);
+    if (sig === undefined) {
+      const tool = this.#tools?.get(toolName);
+      sig = tool === undefined ? null : signatureOf(tool);
+      this.#signatures.set(toolName, sig);
+    }
+    return sig;
+  }
+}
+
+/** The first definition of each name, in order. */
+function allDefinitions(statements: readonly Statement[]): Map<string, Var> {
+  const all = new Map<string, Var>();
+  for (const s of statements) {
+    const variable = s === undefined ? undefined : definedVariable(s);
+    if (variable !== undefined && !all.has(variable.name)) all.set(variable.name, variable);
+  }
+  return all;
 }
 
 function definedVariable(s: Statement): Var | undefined {
@@ -415,8 +555,106 @@ function definedVariable(s: Statement): Var | undefined {
   }
 }
 
-function symbol(variable: Var, kind: SymbolKind, type: Type): SymbolInfo {
-  return { name: variable.name, kind, type, range: variable.range };
+/** The range of the keyword (`return`, `input`) that starts a statement. */
+function keywordRange(statement: Range, length: number): Range {
+  const { start } = statement;
+  const end = { offset: start.offset + length, line: start.line, column: start.column + length };
+  return end.offset <= statement.end.offset ? { start, end } : statement;
+}
+
+// ## Marking names as used
+
+/** A base class whose constructor hands back the object it is given. */
+class Identity {
+  constructor(o: object) {
+    return o as Identity;
+  }
+}
+
+/**
+ * Whether a plan-level name is referenced (C015), kept as a private field on
+ * its SymbolInfo: the symbols go to the caller as plain data, so a visible
+ * property is out, and a second map of names (or a set of used ones) made the
+ * checker a quarter slower on large plans. Extending a constructor that
+ * returns its argument is how a class puts a private field on an existing
+ * object.
+ */
+class UseMark extends Identity {
+  #used = false;
+
+  static add(o: object): void {
+    new UseMark(o);
+  }
+
+  static set(o: object): void {
+    (o as UseMark).#used = true;
+  }
+
+  static has(o: object): boolean {
+    return (o as UseMark).#used;
+  }
+}
+
+// ## Tool signatures
+
+/** What the checker needs of a tool, worked out once and shared by every call of every check. */
+interface Signature {
+  /** The schemas it was read from: a host may swap a tool's schemas between checks. */
+  inputSchema: unknown;
+  outputSchema: z.core.$ZodType | undefined;
+  shape: Record<string, unknown>;
+  /** The parameters, in order: what positional arguments fill. */
+  keys: string[];
+  /** Every name an argument may have: `keys`, then any other own keys of the shape. */
+  names: string[];
+  /** Index into `names` by name. */
+  params: Map<string, number>;
+  /** Types of the parameters, by index into `names`, read when first needed. */
+  types: (Type | undefined)[];
+  required: (boolean | undefined)[];
+  /** The call (its stamp) that last gave each parameter: no per-call set of given names. */
+  givenIn: number[];
+  output: Type | undefined;
+}
+
+const signatures = new WeakMap<object, Signature>();
+
+/** Unique per call check, so `Signature.givenIn` never needs clearing. */
+let callStamp = 0;
+
+function signatureOf(tool: AnyTool): Signature {
+  const cacheable = (typeof tool === "object" || typeof tool === "function") && tool !== null;
+  const cached = cacheable ? signatures.get(tool) : undefined;
+  if (
+    cached !== undefined &&
+    cached.inputSchema === tool.input &&
+    cached.outputSchema === tool.output
+  ) {
+    return cached;
+  }
+  const shape = inputShape(tool);
+  const keys = Object.keys(shape);
+  // Any own key names a parameter (`Object.hasOwn`), though only enumerable ones are filled
+  // by position or required.
+  const enumerable = new Set(keys);
+  const names = [...keys];
+  for (const name of Object.getOwnPropertyNames(shape)) if (!enumerable.has(name)) names.push(name);
+  const params = new Map<string, number>();
+  names.forEach((name, i) => params.set(name, i));
+  const sig: Signature = {
+    inputSchema: tool.input,
+    outputSchema: tool.output,
+    shape,
+    keys,
+    names,
+    params,
+    types: [],
+    required: [],
+    givenIn: names.map(() => 0),
+    output: undefined,
+  };
+  if (cacheable) signatures.set(tool, sig);
+  return sig;
 }
 
 /** The parameter schemas of a tool; a host that passed no zod object gets no parameters. */
@@ -425,64 +663,68 @@ function inputShape(tool: AnyTool): Record<string, unknown> {
   return typeof shape === "object" && shape !== null ? (shape as Record<string, unknown>) : {};
 }
 
-/** The range of the keyword (`return`, `input`) that starts a statement. */
-function keywordRange(statement: Range, length: number): Range {
-  const { start } = statement;
-  const end = { offset: start.offset + length, line: start.line, column: start.column + length };
-  return end.offset <= statement.end.offset ? { start, end } : statement;
+function parameterType(sig: Signature, param: number): Type {
+  return (sig.types[param] ??= typeFromZod(sig.shape[sig.names[param] as string] as never));
+}
+
+function isRequired(sig: Signature, param: number): boolean {
+  return (sig.required[param] ??= !isOptionalKey(sig.shape[sig.names[param] as string] as never));
 }
 
 // ## Access along a reference path
 
-function fieldAccess(t: Type, name: string, range: Range): Access {
+/** The type of `.name` on a value of type `t`; undefined when no such value can have it. */
+function fieldType(t: Type, name: string): Type | undefined {
   switch (t.k) {
     case "any":
-      return { ok: true, type: ANY };
+      return ANY;
     case "object": {
       const field = fieldOf(t, name);
-      if (field !== undefined) return { ok: true, type: field.type };
-      if (t.open) return { ok: true, type: ANY };
-      return noField(t, name, range, Object.keys(t.fields));
+      if (field !== undefined) return field.type;
+      return t.open ? ANY : undefined;
     }
     case "union": {
-      const found: Type[] = [];
-      const fields: string[] = [];
+      let found: Type[] | undefined;
       for (const option of t.options) {
-        const access = fieldAccess(option, name, range);
-        if (access.ok) found.push(access.type);
-        if (option.k === "object") fields.push(...Object.keys(option.fields));
+        const type = fieldType(option, name);
+        if (type !== undefined) (found ??= []).push(type);
       }
-      return found.length > 0
-        ? { ok: true, type: unionOf(found) }
-        : noField(t, name, range, fields);
+      return found === undefined ? undefined : unionOf(found);
     }
     default:
-      return noField(t, name, range, []);
+      return undefined;
   }
 }
 
-function noField(t: Type, name: string, range: Range, fields: string[]): Access {
-  return {
-    ok: false,
-    error: diag.noSuchField(range, name, typeToString(t), suggest(name, fields)),
-  };
-}
-
-function indexInto(t: Type, range: Range): Access {
+/** The type of `[n]` on a value of type `t`; undefined when it cannot be indexed. */
+function itemType(t: Type): Type | undefined {
   switch (t.k) {
     case "any":
-      return { ok: true, type: ANY };
+      return ANY;
     case "list":
-      return { ok: true, type: t.item };
+      return t.item;
     case "union": {
-      const items: Type[] = [];
+      let items: Type[] | undefined;
       for (const option of t.options) {
-        const access = indexInto(option, range);
-        if (access.ok) items.push(access.type);
+        const type = itemType(option);
+        if (type !== undefined) (items ??= []).push(type);
       }
-      if (items.length > 0) return { ok: true, type: unionOf(items) };
-      break;
+      return items === undefined ? undefined : unionOf(items);
     }
+    default:
+      return undefined;
   }
-  return { ok: false, error: diag.notIndexable(range, typeToString(t)) };
+}
+
+/** The error for an accessor that {@link fieldType} or {@link itemType} refused. */
+function accessError(t: Type, accessor: Accessor): Diagnostic {
+  if (accessor.kind === "Index") return diag.notIndexable(accessor.range, typeToString(t));
+  const fields: string[] = [];
+  if (t.k === "object") fields.push(...Object.keys(t.fields));
+  else if (t.k === "union") {
+    for (const option of t.options)
+      if (option.k === "object") fields.push(...Object.keys(option.fields));
+  }
+  const name = accessor.name;
+  return diag.noSuchField(accessor.range, name, typeToString(t), suggest(name, fields));
 }

@@ -60,23 +60,80 @@ const MAX_LITERAL_OPTIONS = 16;
 
 /** A normalised union: flattened, deduplicated, `any` absorbs everything, one option is itself. */
 export function unionOf(types: Iterable<Type>): Type {
-  const options: Type[] = [];
-  const seen = new Set<string>();
-  const add = (t: Type): boolean => {
+  const options = new UnionOptions();
+  for (const t of types) if (!options.add(t)) return ANY;
+  const list = options.list;
+  if (list.length === 0) return ANY;
+  if (list.length === 1) return list[0] ?? ANY;
+  // Without literals to widen there is nothing left to merge (and recursing would never end).
+  if (list.length > MAX_LITERAL_OPTIONS && list.some((t) => t.k === "literal")) {
+    return unionOf(list.map(widen));
+  }
+  return { k: "union", options: list };
+}
+
+/** Up to this many options are deduplicated by comparing them: most unions are small. */
+const SMALL_UNION = 8;
+
+/**
+ * The options of a union being built. Two types are the same when their JSON
+ * is; literals and base types are compared without writing it out.
+ */
+class UnionOptions {
+  readonly list: Type[] = [];
+  /** The JSON of the options, by index, where it was needed. */
+  readonly #json: (string | undefined)[] = [];
+  /** The JSON of every option, once there are too many to compare one by one. */
+  #seen: Set<string> | undefined;
+
+  /** False when `t` is or holds `any`: the union is `any`. */
+  add(t: Type): boolean {
     if (t.k === "any") return false;
-    if (t.k === "union") return t.options.every(add);
-    const key = JSON.stringify(t);
-    if (!seen.has(key)) {
-      seen.add(key);
-      options.push(t);
+    if (t.k === "union") {
+      for (const option of t.options) if (!this.add(option)) return false;
+      return true;
+    }
+    if (this.#seen !== undefined) {
+      const json = JSON.stringify(t);
+      if (!this.#seen.has(json)) {
+        this.#seen.add(json);
+        this.list.push(t);
+      }
+      return true;
+    }
+    const list = this.list;
+    let json: string | undefined;
+    for (let i = 0; i < list.length; i++) {
+      const option = list[i] as Type;
+      if (option === t) return true;
+      // Types of different kinds never have the same JSON.
+      if (option.k !== t.k) continue;
+      if (t.k === "literal") {
+        if (option.k === "literal" && jsonValue(option.value) === jsonValue(t.value)) return true;
+      } else if (isBaseType(t)) {
+        return true;
+      } else {
+        json ??= JSON.stringify(t);
+        if ((this.#json[i] ??= JSON.stringify(option)) === json) return true;
+      }
+    }
+    list.push(t);
+    this.#json.push(json);
+    if (list.length > SMALL_UNION) {
+      this.#seen = new Set(list.map((o, i) => this.#json[i] ?? JSON.stringify(o)));
     }
     return true;
-  };
-  for (const t of types) if (!add(t)) return ANY;
-  if (options.length === 0) return ANY;
-  if (options.length === 1) return options[0] ?? ANY;
-  if (options.length > MAX_LITERAL_OPTIONS) return unionOf(options.map(widen));
-  return { k: "union", options };
+  }
+}
+
+/** A type that is only its kind: `string`, `number`, `boolean`, `null`. */
+function isBaseType(t: Type): boolean {
+  return t.k === "string" || t.k === "number" || t.k === "boolean" || t.k === "null";
+}
+
+/** A literal value as JSON writes it: `NaN` and `Infinity` are `null` (and `-0 === 0`). */
+function jsonValue(v: LiteralValue): LiteralValue {
+  return typeof v === "number" && !Number.isFinite(v) ? null : v;
 }
 
 /** The base type of a literal (`"a"` -> string); other types unchanged. */
