@@ -1,10 +1,10 @@
 // Front-end throughput: parse, check and compile generated plans of 1k, 10k
 // and 100k statements. Each size runs in its own process so peak memory
-// (max RSS) belongs to that size alone. `npm run bench`.
+// (max RSS) belongs to that size alone. `npm run bench` (after `npm run build`).
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { checkSource, compile } from "../src/compiler/compile.js";
-import { parse } from "../src/parser/parse.js";
+// The built package (dist/, what users run), not the TypeScript sources.
+import { check as checkSource, compile, parse } from "weft";
 import { benchTools, generatePlan } from "./generate.js";
 
 interface Row {

@@ -1,6 +1,6 @@
 // Generates large, valid, realistic plans for the front-end benchmark.
 import { z } from "zod";
-import { defineTool } from "../src/compiler/tool.js";
+import { defineTool } from "weft";
 
 export const benchTools = [
   defineTool({

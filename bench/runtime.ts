@@ -7,10 +7,17 @@ import { execFile, execFileSync } from "node:child_process";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import type { PlanGraph } from "../src/compiler/ir.js";
-import { defineTool, toolSet, type AnyTool, type ToolSet } from "../src/compiler/tool.js";
-import { run, runGraph } from "../src/runtime/run.js";
-import type { RunResult } from "../src/runtime/types.js";
+// The built package (dist/, what users run), not the TypeScript sources.
+import {
+  defineTool,
+  run,
+  runGraph,
+  toolSet,
+  type AnyTool,
+  type PlanGraph,
+  type RunResult,
+  type ToolSet,
+} from "weft";
 import { runLevelByLevel, runPolling, type BaselineResult } from "./baselines.js";
 import {
   chain,
