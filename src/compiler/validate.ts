@@ -441,7 +441,7 @@ function tooDeep(value: unknown, max: number): "deep" | "large" | undefined {
 }
 
 /** True for JSON data: null, booleans, finite numbers, strings, arrays and plain objects of them. */
-function isJson(value: unknown): boolean {
+export function isJson(value: unknown): boolean {
   const stack: unknown[] = [value];
   while (stack.length > 0) {
     const v = stack.pop();

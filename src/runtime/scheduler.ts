@@ -13,6 +13,7 @@
 import type { CallNode, EachNode, IrExpr, Json, PlanGraph } from "../compiler/ir.js";
 import { forEachRef, setOwn, type RefExpr } from "../compiler/ir-walk.js";
 import type { AnyTool, ToolContext, ToolSet } from "../compiler/tool.js";
+import { isJson } from "../compiler/validate.js";
 import {
   CallContext,
   CallTimeout,
@@ -1062,33 +1063,12 @@ function abortMessage(signal: AbortSignal): string {
 
 /** A value as JSON data: as it is when it already is, else through JSON (Dates, undefined...). */
 function toJson(value: unknown): Json {
-  if (isJsonData(value)) return value as Json;
+  if (isJson(value)) return value as Json;
   try {
     return (JSON.parse(JSON.stringify(value) ?? "null") as Json) ?? null;
   } catch {
     return null;
   }
-}
-
-function isJsonData(value: unknown): boolean {
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (v === null || typeof v === "string" || typeof v === "boolean") continue;
-    if (typeof v === "number") {
-      if (!Number.isFinite(v)) return false;
-      continue;
-    }
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) stack.push(v[i]);
-      continue;
-    }
-    if (typeof v !== "object") return false;
-    const proto = Object.getPrototypeOf(v) as unknown;
-    if (proto !== Object.prototype && proto !== null) return false;
-    for (const k in v) if (Object.hasOwn(v, k)) stack.push((v as Record<string, unknown>)[k]);
-  }
-  return true;
 }
 
 // ## The evaluation environment
