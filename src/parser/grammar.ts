@@ -67,9 +67,11 @@ export class PlanParser extends CstParser {
 
   constructor() {
     super(T.allTokens, {
-      // Recovery is per statement (see split.ts): a statement with a syntax
-      // error becomes an Invalid node and the next line parses afresh.
-      recoveryEnabled: false,
+      // Chevrotain's recovery works inside one statement; across statements
+      // the splitter isolates them (see split.ts), so a statement with a
+      // syntax error becomes an Invalid node, reported once at its first
+      // error, and the next line parses afresh.
+      recoveryEnabled: true,
       // No CST locations: the AST builder takes ranges from tokens (less garbage).
       nodeLocationTracking: "none",
       errorMessageProvider: errorMessages,
