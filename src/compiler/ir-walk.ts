@@ -1,5 +1,5 @@
 // Small helpers over the IR shared by lowering, validation, passes and emitters.
-import type { CallNode, IrExpr, PlanNode } from "./ir.js";
+import type { IrExpr, PlanNode } from "./ir.js";
 
 export type RefExpr = Extract<IrExpr, { kind: "ref" }>;
 
@@ -127,42 +127,6 @@ export function forEachRef(expr: IrExpr, visit: (ref: RefExpr) => void): void {
         break;
     }
   }
-}
-
-/** A copy of `expr` with every reference replaced by `replace(ref)`. */
-export function mapRefs(expr: IrExpr, replace: (ref: RefExpr) => IrExpr): IrExpr {
-  switch (expr.kind) {
-    case "ref":
-      return replace(expr);
-    case "literal":
-      return expr;
-    case "template":
-      return {
-        kind: "template",
-        parts: expr.parts.map((p) => (typeof p === "string" ? p : mapRefs(p, replace))),
-      };
-    case "list":
-      return { kind: "list", items: expr.items.map((i) => mapRefs(i, replace)) };
-    case "object":
-      return { kind: "object", entries: expr.entries.map(([k, v]) => [k, mapRefs(v, replace)]) };
-  }
-}
-
-/** The argument expressions of a call, positional first, then named in key order. */
-export function callArgExprs(node: CallNode): IrExpr[] {
-  return [...node.args.positional, ...Object.values(node.args.named)];
-}
-
-/** Every expression a node evaluates in the outer scope (for `each`: `over` only). */
-export function outerExprs(node: PlanNode): IrExpr[] {
-  return node.kind === "call" ? callArgExprs(node) : [node.over];
-}
-
-/** Ids of the nodes that `exprs` reference, sorted and without duplicates. */
-export function referencedNodeIds(exprs: Iterable<IrExpr>): string[] {
-  const ids: string[] = [];
-  for (const e of exprs) collectNodeRefs(e, ids);
-  return sortUniqueIds(ids);
 }
 
 /** The stack of `collectNodeRefs`, kept between calls so that a walk allocates nothing. */

@@ -17,7 +17,7 @@ function where(file: string, r: Range): string {
   return `${file}:${r.start.line}:${r.start.column}`;
 }
 
-function snippet(lines: LineMap, r: Range, paint: Paint): string[] {
+function snippet(lines: LineMap, r: Range, paint: Paint, dim: Paint): string[] {
   if (r.start.line < 1 || r.start.line > lines.lineCount) return [];
   const text = lines.lineText(r.start.line).replace(/\t/g, " ");
   const num = String(r.start.line);
@@ -26,8 +26,8 @@ function snippet(lines: LineMap, r: Range, paint: Paint): string[] {
   const to = r.end.line === r.start.line ? Math.max(r.end.column, from + 1) : text.length + 2;
   const width = Math.max(1, Math.min(to, text.length + 2) - from);
   return [
-    `${pc.dim(`${num} |`)} ${text}`,
-    `${pc.dim(`${gutter} |`)} ${" ".repeat(from - 1)}${paint("^".repeat(width))}`,
+    `${dim(`${num} |`)} ${text}`,
+    `${dim(`${gutter} |`)} ${" ".repeat(from - 1)}${paint("^".repeat(width))}`,
   ];
 }
 
@@ -42,7 +42,7 @@ export function renderDiagnostic(
   const c = pc.createColors(color);
   const paint: Paint = d.severity === "error" ? c.red : c.yellow;
   const head = `${c.bold(where(file, d.range))}: ${paint(c.bold(`${d.severity}[${d.code}]`))}: ${c.bold(d.message)}`;
-  const out = [head, ...snippet(lines, d.range, paint).map((l) => (color ? l : stripAnsi(l)))];
+  const out = [head, ...snippet(lines, d.range, paint, c.dim)];
   if (d.help !== undefined) out.push(`  ${c.cyan("help")}: ${d.help}`);
   for (const r of d.related ?? [])
     out.push(`  ${c.dim("note")}: ${where(file, r.range)}: ${r.message}`);
@@ -64,9 +64,4 @@ export function summarize(diagnostics: readonly Diagnostic[]): string {
   const warnings = diagnostics.length - errors;
   const part = (n: number, w: string): string => `${n} ${w}${n === 1 ? "" : "s"}`;
   return [part(errors, "error"), part(warnings, "warning")].join(", ");
-}
-
-function stripAnsi(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/\u001b\[[0-9;]*m/g, "");
 }

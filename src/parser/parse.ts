@@ -1,7 +1,7 @@
 // ## parse: text -> AST + diagnostics
 // Lex, cut into statements at depth-0 newlines, parse each statement on its
 // own, build the AST. Never throws on any input.
-import type { IToken } from "chevrotain";
+import type { IRecognitionException, IToken } from "chevrotain";
 import { diag } from "../diagnostics/catalogue.js";
 import { sortDiagnostics, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { LineMap } from "../diagnostics/range.js";
@@ -76,65 +76,13 @@ function parseStatement(
 ): Statement {
   const first = tokens[0]!;
   const last = tokens[tokens.length - 1]!;
-  const lexicallyBroken =
-    truncated ||
-    (badOffsets.length > 0 &&
-      badOffsets.some((o) => o >= lineStart(first.startOffset, lines) && o < lineEnd(last, lines)));
-  if (lexicallyBroken) return invalid(tokens, lines);
+  if (truncated || hasBadCharacter(badOffsets, first, last, lines)) return invalid(tokens, lines);
 
   parserInstance.input = tokens;
   const cst = parserInstance.statement();
-  const errors = parserInstance.errors;
-  if (errors.length > 0 || cst === undefined) {
-    const e = errors[0];
-    if (e !== undefined) {
-      if (isBareExpression(tokens)) {
-        diagnostics.push(diag.bareExpression(lines.range(first.startOffset, tokenEnd(last))));
-      } else {
-        const t = e.token;
-        const prev =
-          tokens[tokens.indexOf(t) - 1] ?? (t.tokenType.name === "EOF" ? last : undefined);
-        if (first.tokenType === T.Identifier && tokens[1]?.tokenType === T.Equals) {
-          diagnostics.push(
-            diag.syntaxError(
-              lines.range(first.startOffset, tokenEnd(first)),
-              `a variable name starts with \`$\``,
-              `write \`$${first.image} = ...\``,
-            ),
-          );
-          return invalid(tokens, lines);
-        }
-        if ((t.tokenType === T.LBracket || t.tokenType === T.Dot) && prev?.tokenType === T.RParen) {
-          diagnostics.push(
-            diag.syntaxError(
-              lines.range(t.startOffset, tokenEnd(t)),
-              "fields and indexes apply to variables, not to calls",
-              "bind the call first (`$r = tool(...)`), then write `$r[0].field`",
-            ),
-          );
-          return invalid(tokens, lines);
-        }
-        if (e.name === "NotAllInputParsedException") {
-          diagnostics.push(diag.expectedNewline(lines.range(t.startOffset, tokenEnd(t))));
-          return invalid(tokens, lines);
-        }
-        const beforePrev = prev === undefined ? undefined : tokens[tokens.indexOf(prev) - 1];
-        if (
-          e.message.startsWith("expected '('") &&
-          prev?.tokenType === T.Identifier &&
-          beforePrev?.tokenType !== T.Dot // `web.search` lacks its `(`, it is no bare word
-        ) {
-          diagnostics.push(bareWord(prev, lines));
-          return invalid(tokens, lines);
-        }
-        const at =
-          Number.isNaN(t.startOffset) || t.tokenType.name === "EOF"
-            ? tokenEnd(last)
-            : t.startOffset;
-        const end = Number.isNaN(t.startOffset) || t.tokenType.name === "EOF" ? at : tokenEnd(t);
-        diagnostics.push(diag.syntaxError(lines.range(at, end), e.message));
-      }
-    }
+  const error = parserInstance.errors[0];
+  if (error !== undefined || cst === undefined) {
+    if (error !== undefined) diagnostics.push(syntaxDiagnostic(error, tokens, lines));
     return invalid(tokens, lines);
   }
 
@@ -156,13 +104,72 @@ function parseStatement(
 
 // A stray character anywhere on a statement's lines breaks that statement, even
 // after its last token (`$x = @`): otherwise the parser reports a cascade.
+function hasBadCharacter(
+  badOffsets: number[],
+  first: IToken,
+  last: IToken,
+  lines: LineMap,
+): boolean {
+  if (badOffsets.length === 0) return false;
+  const from = lineStart(first.startOffset, lines);
+  const end = lines.position(tokenEnd(last));
+  const to = lineStart(end.offset, lines) + lines.lineText(end.line).length;
+  // Lexer errors come in offset order: the first one at or after `from` decides.
+  let lo = 0;
+  let hi = badOffsets.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((badOffsets[mid] as number) < from) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < badOffsets.length && (badOffsets[lo] as number) < to;
+}
+
 function lineStart(offset: number, lines: LineMap): number {
   return offset - (lines.position(offset).column - 1);
 }
 
-function lineEnd(last: IToken, lines: LineMap): number {
-  const end = lines.position(tokenEnd(last));
-  return lineStart(end.offset, lines) + lines.lineText(end.line).length;
+/**
+ * The one diagnostic for a statement that does not parse: a targeted hint for
+ * the mistakes people and LLMs make, else Chevrotain's message at its token.
+ */
+function syntaxDiagnostic(e: IRecognitionException, tokens: IToken[], lines: LineMap): Diagnostic {
+  const first = tokens[0] as IToken;
+  const last = tokens[tokens.length - 1] as IToken;
+  const t = e.token;
+  const atEnd = Number.isNaN(t.startOffset) || t.tokenType.name === "EOF";
+  const i = atEnd ? tokens.length : tokens.indexOf(t);
+  const prev = tokens[i - 1];
+  if (isBareExpression(tokens)) {
+    return diag.bareExpression(lines.range(first.startOffset, tokenEnd(last)));
+  }
+  if (first.tokenType === T.Identifier && tokens[1]?.tokenType === T.Equals) {
+    return diag.syntaxError(
+      lines.range(first.startOffset, tokenEnd(first)),
+      `a variable name starts with \`$\``,
+      `write \`$${first.image} = ...\``,
+    );
+  }
+  if ((t.tokenType === T.LBracket || t.tokenType === T.Dot) && prev?.tokenType === T.RParen) {
+    return diag.syntaxError(
+      lines.range(t.startOffset, tokenEnd(t)),
+      "fields and indexes apply to variables, not to calls",
+      "bind the call first (`$r = tool(...)`), then write `$r[0].field`",
+    );
+  }
+  if (e.name === "NotAllInputParsedException") {
+    return diag.expectedNewline(lines.range(t.startOffset, tokenEnd(t)));
+  }
+  // `web.search` lacks its `(`: that is no bare word.
+  if (
+    e.message.startsWith("expected '('") &&
+    prev?.tokenType === T.Identifier &&
+    tokens[i - 2]?.tokenType !== T.Dot
+  ) {
+    return bareWord(prev, lines);
+  }
+  const at = atEnd ? tokenEnd(last) : t.startOffset;
+  return diag.syntaxError(lines.range(at, atEnd ? at : tokenEnd(t)), e.message);
 }
 
 /** An unquoted word where a value belongs: LLMs write `search(Tokyo)`. */
