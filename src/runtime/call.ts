@@ -2,6 +2,7 @@
 // validating arguments, the context a tool sees, invoking `run` without a
 // promise chain, checking the result, and the retry policy.
 import type { z } from "zod";
+import { setOwn } from "../compiler/ir-walk.js";
 import type { AnyTool, ToolContext } from "../compiler/tool.js";
 import { pathText } from "./evaluate.js";
 
@@ -20,8 +21,8 @@ export function mapArguments(
   named: Record<string, unknown>,
 ): Checked {
   const shape = shapeOf(tool);
-  const keys = shape === undefined ? [] : Object.keys(shape);
   if (positional.length > 0) {
+    const keys = shape === undefined ? [] : Object.keys(shape);
     if (positional.length > keys.length) {
       return {
         ok: false,
@@ -33,7 +34,7 @@ export function mapArguments(
       if (Object.hasOwn(named, key)) {
         return { ok: false, message: `argument \`${key}\` of \`${tool.name}\` is given twice` };
       }
-      setOwnValue(named, key, positional[i]);
+      setOwn(named, key, positional[i]);
     }
   }
   // zod strips unknown keys of a plain object silently; the checker calls them errors, so do we.
@@ -57,15 +58,6 @@ function shapeOf(tool: AnyTool): Record<string, unknown> | undefined {
 function hasCatchall(tool: AnyTool): boolean {
   const def = (tool.input as { _zod?: { def?: { catchall?: unknown } } })._zod?.def;
   return def?.catchall !== undefined;
-}
-
-function setOwnValue(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, {
-    value,
-    enumerable: true,
-    writable: true,
-    configurable: true,
-  });
 }
 
 export function validateArguments(tool: AnyTool, args: unknown): Checked {

@@ -4,6 +4,7 @@
 // The arguments hashed are the evaluated ones, before the tool's schema
 // parses them: a schema may transform them into values JSON cannot tell
 // apart (every Set is `{}`) or cannot write at all (BigInt).
+import { setOwn } from "../compiler/ir-walk.js";
 import { createHash } from "node:crypto";
 
 /** Arguments that have no faithful JSON form, so no journal key. */
@@ -28,15 +29,8 @@ function sortKeys(key: string, value: unknown): unknown {
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
   const sorted: Record<string, unknown> = {};
-  for (const k of Object.keys(value).sort()) {
-    // defineProperty, so that a `__proto__` key stays data.
-    Object.defineProperty(sorted, k, {
-      value: (value as Record<string, unknown>)[k],
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
+  for (const k of Object.keys(value).sort())
+    setOwn(sorted, k, (value as Record<string, unknown>)[k]);
   return sorted;
 }
 
