@@ -45,9 +45,10 @@ export interface CompileResult extends CheckSourceResult {
 }
 
 export function compile(text: string, options: CompileOptions = {}): CompileResult {
-  const checked = checkSource(text, options);
-  if (!checked.ok) return checked;
+  // One ToolSet for every phase (an array would otherwise be indexed twice).
   const tools = options.tools === undefined ? undefined : toolSet(options.tools);
+  const checked = checkSource(text, tools === undefined ? {} : { tools });
+  if (!checked.ok) return checked;
   let graph = lower(checked.plan, {
     ...(tools === undefined ? {} : { tools }),
     ...(options.source === undefined ? {} : { source: options.source }),

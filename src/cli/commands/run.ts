@@ -7,7 +7,7 @@ import { dirname, resolve } from "node:path";
 import { compile } from "../../compiler/compile.js";
 import type { AnyTool } from "../../compiler/tool.js";
 import { renderDiagnostics, summarize } from "../../diagnostics/render.js";
-import { run } from "../../runtime/run.js";
+import { runGraph } from "../../runtime/run.js";
 import type { RunError, RunErrorKind, RunResult, Trace } from "../../runtime/types.js";
 import { displayName, readSource, UsageError, type Io } from "../io.js";
 import { loadTools } from "../load-tools.js";
@@ -99,7 +99,8 @@ export async function runRun(file: string, flags: RunFlags, io: Io): Promise<num
         : undefined;
   let result: RunResult;
   try {
-    result = await run(graph, {
+    // Compiled just above: validating the graph again would only cost time.
+    result = await runGraph(graph, {
       tools,
       inputs: argValues(rawArgs, graph.inputs),
       signal: controller.signal,
