@@ -5,6 +5,9 @@ import { runCheck } from "./commands/check.js";
 import { runCompile, type EmitFormat } from "./commands/compile.js";
 import { runFmt } from "./commands/fmt.js";
 import { runRun, type RunFlags } from "./commands/run.js";
+import { registerAsk } from "./commands/ask.js";
+import { registerImport } from "./commands/import.js";
+import { registerMcp } from "./commands/mcp.js";
 import { processIo, UsageError, type Io } from "./io.js";
 
 function version(): string {
@@ -114,6 +117,9 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       setExit(await runRun(file, flags, io));
     });
 
+  registerAsk(program, io, setExit);
+  registerImport(program, io, setExit);
+  registerMcp(program, io, setExit);
   return program;
 }
 

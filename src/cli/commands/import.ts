@@ -1,0 +1,9 @@
+// `weft import` (placeholder: registered by the issue that builds it).
+import type { Command } from "commander";
+import type { Io } from "../io.js";
+
+export function registerImport(
+  _program: Command,
+  _io: Io,
+  _setExit: (code: number) => void,
+): void {}
