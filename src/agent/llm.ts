@@ -275,6 +275,8 @@ export class LlmSession {
       }
       if (choice.finish_reason) finishReason = choice.finish_reason;
     }
+    // The client's stream ends quietly when aborted: a cut reply is a failure, not an answer.
+    if (signal.aborted) throw new APIUserAbortError();
     const toolCalls = [...calls.entries()]
       .sort(([a], [b]) => a - b)
       .map(([index, c]) => ({ ...c, id: c.id || `call_${index}` }));
