@@ -501,6 +501,9 @@ class Checker {
       }
     }
 
+    const tool = this.#tools.get(toolName);
+    if (tool?.precheck !== undefined) this.#precheck(tool, call, sig, positional, base);
+
     // A misplaced positional was probably meant for a parameter: do not also call it missing.
     if (!misplaced) {
       let missing: string[] | undefined;
@@ -512,6 +515,32 @@ class Checker {
         this.#report(diag.missingArgument(call.callee.range, toolName, missing));
     }
     return (sig.output ??= sig.outputSchema === undefined ? ANY : typeFromZod(sig.outputSchema));
+  }
+
+  /**
+   * Asks the tool whether the call will be refused at run time (a denied
+   * capability), given the arguments that are literals. The argument slots
+   * from {@link #call} are still valid here.
+   */
+  #precheck(tool: AnyTool, call: Call, sig: Signature, positional: number, base: number): void {
+    const literals: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+    const args = call.args;
+    for (let i = 0; i < args.length; i++) {
+      const arg = args[i] as Arg;
+      const name =
+        arg.name === undefined ? (i < positional ? sig.keys[i] : undefined) : arg.name.name;
+      const type = this.#argTypes[base + i];
+      if (name !== undefined && sig.params.has(name) && type?.k === "literal")
+        literals[name] = type.value;
+    }
+    let reason: unknown;
+    try {
+      reason = tool.precheck?.(literals);
+    } catch {
+      return; // A broken precheck must not break checking: the run reports what is wrong.
+    }
+    if (typeof reason === "string" && reason !== "")
+      this.#report(diag.callDenied(call.range, reason));
   }
 
   #suggestTool(toolName: string, tools: ToolSet): string | undefined {

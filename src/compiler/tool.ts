@@ -30,6 +30,12 @@ export interface ToolDefinition<
   retryDelayMs?: number;
   /** At most this many calls of this tool in flight at once. */
   concurrency?: number;
+  /**
+   * Called by the checker with the call's literal arguments, by parameter name
+   * (arguments that are not literals are absent). A message means the call
+   * will fail at run time (a denied capability): the checker warns (C020).
+   */
+  precheck?: (args: Record<string, unknown>) => string | undefined;
   run: (args: z.output<I>, ctx: ToolContext) => Promise<z.input<O>> | z.input<O>;
 }
 

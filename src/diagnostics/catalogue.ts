@@ -173,6 +173,8 @@ export const diag = {
       `the \`each\` variable \`$${name}\` shadows a plan variable`,
       "choose a name that is not used elsewhere",
     ),
+  callDenied: (range: Range, reason: string) =>
+    warning("C020", range, `this call will be denied: ${reason}`),
 
   // ## Graph (G): IR read from JSON
   invalidGraph: (range: Range, message: string) =>
