@@ -196,7 +196,7 @@ describe("failures go back to the model", () => {
   it.each<BaselineKind>(["react", "fc"])(
     "bad arguments, unknown tools and tool errors (%s)",
     async (kind) => {
-      const turns: ScriptedReply[] = [
+      const turns: (ScriptedReply | string)[] = [
         { toolCalls: [{ name: "wiki_fact", arguments: "{not json" }] },
         { toolCalls: [{ name: "wiki_fact", arguments: { title: 5 } }] },
         { toolCalls: [{ name: "browse", arguments: {} }] },
