@@ -1,9 +1,11 @@
 // Loads a tools module (JS or TS) whose default export is an array of tools.
-// Plain objects work, so a tools file needs nothing but zod.
+// Plain objects work, so a tools file needs nothing but zod, or nothing at
+// all when its signatures are JSON Schema or OpenAI function definitions.
 import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
 import { existsSync } from "node:fs";
 import type { AnyTool } from "../compiler/tool.js";
+import { isJsonSchemaToolShape, jsonSchemaTool } from "../tools/json-schema.js";
 import { UsageError } from "./io.js";
 
 function isZodObject(v: unknown): boolean {
@@ -20,6 +22,14 @@ export function validateTool(value: unknown, where: string): AnyTool {
   if (typeof value !== "object" || value === null)
     throw new UsageError(`${where} is not an object`);
   const t = value as Record<string, unknown>;
+  if (isJsonSchemaToolShape(t)) {
+    try {
+      return jsonSchemaTool(t as unknown as Parameters<typeof jsonSchemaTool>[0]);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      throw new UsageError(message.startsWith("tool `") ? message : `${where}: ${message}`);
+    }
+  }
   if (
     typeof t["name"] !== "string" ||
     !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(t["name"])
@@ -29,7 +39,7 @@ export function validateTool(value: unknown, where: string): AnyTool {
   const name = t["name"];
   if (!isZodObject(t["input"]))
     throw new UsageError(
-      `tool \`${name}\`: \`input\` must be a zod object schema (z.object({...}))`,
+      `tool \`${name}\`: \`input\` must be a zod object schema (z.object({...})), or give \`inputSchema\` as JSON Schema`,
     );
   if (t["output"] !== undefined && !isZodSchema(t["output"])) {
     throw new UsageError(`tool \`${name}\`: \`output\` must be a zod schema`);

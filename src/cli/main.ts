@@ -1,14 +1,15 @@
 // The `weft` command. Exit codes: 0 ok, 1 the plan or check failed, 2 usage or I/O error.
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
-import { runCheck } from "./commands/check.js";
-import { runCompile, type EmitFormat } from "./commands/compile.js";
+import { runCheck, type CheckFlags } from "./commands/check.js";
+import { runCompile, type CompileFlags } from "./commands/compile.js";
 import { runFmt } from "./commands/fmt.js";
 import { runRun, type RunFlags } from "./commands/run.js";
 import { registerAsk } from "./commands/ask.js";
 import { registerImport } from "./commands/import.js";
 import { registerMcp } from "./commands/mcp.js";
 import { processIo, UsageError, type Io } from "./io.js";
+import { addToolFlags } from "./tool-flags.js";
 
 function version(): string {
   try {
@@ -31,31 +32,28 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
 
-  program
+  const check = program
     .command("check")
-    .description("parse and typecheck plans; report every problem with its line and column")
-    .argument("<files...>", "plan files (- for standard input)")
-    .option(
-      "-t, --tools <module>",
-      "JS/TS module whose default export is an array of tools; without it, tool names and signatures are not checked",
+    .description(
+      "parse and typecheck plans; report every problem with its line and column (without a tool source, tool names and signatures are not checked)",
     )
+    .argument("<files...>", "plan files (- for standard input)");
+  addToolFlags(check)
     .option("--json", "print diagnostics as JSON")
     .addHelpText(
       "after",
       "\nExit status: 0 clean (warnings allowed), 1 errors found, 2 usage or I/O error.",
     )
-    .action(async (files: string[], flags: { tools?: string; json?: boolean }) => {
+    .action(async (files: string[], flags: CheckFlags) => {
       setExit(await runCheck(files, flags, io));
     });
 
-  program
+  const compile = program
     .command("compile")
     .description("compile a plan (or validate a plan-graph .json) to its dependency graph")
-    .argument("<file>", "plan file, a plan graph in JSON (*.json), or - for standard input")
-    .option(
-      "-t, --tools <module>",
-      "tools module: checks signatures and maps positional arguments to names",
-    )
+    .argument("<file>", "plan file, a plan graph in JSON (*.json), or - for standard input");
+  // Tools check signatures and map positional arguments to names.
+  addToolFlags(compile)
     .addOption(
       new Option("-e, --emit <format>", "output format")
         .choices(["json", "dot", "mermaid"])
@@ -67,14 +65,9 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     )
     .option("-o, --output <file>", "write to a file instead of standard output")
     .addHelpText("after", "\nExit status: 0 compiled, 1 the plan has errors, 2 usage or I/O error.")
-    .action(
-      async (
-        file: string,
-        flags: { tools?: string; emit: EmitFormat; prune?: boolean; output?: string },
-      ) => {
-        setExit(await runCompile(file, flags, io));
-      },
-    );
+    .action(async (file: string, flags: CompileFlags) => {
+      setExit(await runCompile(file, flags, io));
+    });
 
   program
     .command("fmt")
@@ -90,13 +83,13 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       setExit(await runFmt(files, flags, io));
     });
 
-  program
+  const run = program
     .command("run")
     .description(
       "run a plan: every tool call starts the moment its inputs exist; prints the result",
     )
-    .argument("<file>", "plan file, or - for standard input")
-    .option("-t, --tools <module>", "JS/TS module whose default export is an array of tools")
+    .argument("<file>", "plan file, or - for standard input");
+  addToolFlags(run, { llm: true })
     .option(
       "-a, --arg <name=value>",
       "a plan input (repeatable); the value is JSON when it parses as JSON, else text",
@@ -111,7 +104,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option("-v, --verbose", "print every event (queued, started, finished...) on stderr")
     .addHelpText(
       "after",
-      "\nExit status: 0 ok, 1 the plan did not compile or a call failed, 2 usage error (bad flag,\nunreadable file, tools module, unknown or missing input, journal), 130 interrupted.",
+      "\nExit status: 0 ok, 1 the plan did not compile or a call failed, 2 usage error (bad flag,\nunreadable file, tools module, MCP server that does not start, unknown or missing input,\njournal), 130 interrupted.",
     )
     .action(async (file: string, flags: RunFlags) => {
       setExit(await runRun(file, flags, io));

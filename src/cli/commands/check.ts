@@ -3,16 +3,28 @@ import type { AnyTool } from "../../compiler/tool.js";
 import { hasErrors, type Diagnostic } from "../../diagnostics/diagnostic.js";
 import { renderDiagnostics, summarize } from "../../diagnostics/render.js";
 import { displayName, readSource, type Io } from "../io.js";
-import { loadTools } from "../load-tools.js";
+import { hasToolSource, openTools, type ToolFlags } from "../tool-flags.js";
 
-export interface CheckFlags {
-  tools?: string;
+export interface CheckFlags extends ToolFlags {
   json?: boolean;
 }
 
 export async function runCheck(files: string[], flags: CheckFlags, io: Io): Promise<number> {
-  const tools: AnyTool[] | undefined =
-    flags.tools === undefined ? undefined : await loadTools(flags.tools, io.cwd);
+  if (!hasToolSource(flags)) return check(files, flags, undefined, io);
+  const opened = await openTools(flags, io);
+  try {
+    return await check(files, flags, opened.tools, io);
+  } finally {
+    await opened.close();
+  }
+}
+
+async function check(
+  files: string[],
+  flags: CheckFlags,
+  tools: AnyTool[] | undefined,
+  io: Io,
+): Promise<number> {
   const results: { file: string; ok: boolean; diagnostics: Diagnostic[]; text: string }[] = [];
   for (const file of files) {
     const text = await readSource(io, file);
@@ -33,7 +45,10 @@ export async function runCheck(files: string[], flags: CheckFlags, io: Io): Prom
       }
     }
     const n = results.length;
-    const note = tools === undefined ? " (tools not checked: pass --tools MODULE)" : "";
+    const note =
+      tools === undefined
+        ? " (tools not checked: pass --tools MODULE, --std or --mcp COMMAND)"
+        : "";
     io.stdout(
       `${ok ? "ok" : "failed"}: ${n} file${n === 1 ? "" : "s"}, ${summarize(all)}${note}\n`,
     );

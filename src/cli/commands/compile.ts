@@ -6,17 +6,16 @@ import { toJson } from "../../compiler/emit/json.js";
 import { toMermaid } from "../../compiler/emit/mermaid.js";
 import type { PlanGraph } from "../../compiler/ir.js";
 import { prune } from "../../compiler/passes/prune.js";
-import { toolSet } from "../../compiler/tool.js";
+import { toolSet, type AnyTool } from "../../compiler/tool.js";
 import { parseGraphJson } from "../../compiler/validate.js";
 import { hasErrors } from "../../diagnostics/diagnostic.js";
 import { renderDiagnostics } from "../../diagnostics/render.js";
 import { displayName, readSource, UsageError, type Io } from "../io.js";
-import { loadTools } from "../load-tools.js";
+import { hasToolSource, openTools, type ToolFlags } from "../tool-flags.js";
 
 export type EmitFormat = "json" | "dot" | "mermaid";
 
-export interface CompileFlags {
-  tools?: string;
+export interface CompileFlags extends ToolFlags {
   emit: EmitFormat;
   prune?: boolean;
   output?: string;
@@ -29,7 +28,21 @@ const emitters: Record<EmitFormat, (g: PlanGraph) => string> = {
 };
 
 export async function runCompile(file: string, flags: CompileFlags, io: Io): Promise<number> {
-  const tools = flags.tools === undefined ? undefined : await loadTools(flags.tools, io.cwd);
+  if (!hasToolSource(flags)) return compileFile(file, flags, undefined, io);
+  const opened = await openTools(flags, io);
+  try {
+    return await compileFile(file, flags, opened.tools, io);
+  } finally {
+    await opened.close();
+  }
+}
+
+async function compileFile(
+  file: string,
+  flags: CompileFlags,
+  tools: AnyTool[] | undefined,
+  io: Io,
+): Promise<number> {
   const text = await readSource(io, file);
   const name = displayName(file);
   let graph: PlanGraph;

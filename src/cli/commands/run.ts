@@ -10,13 +10,12 @@ import { renderDiagnostics, summarize } from "../../diagnostics/render.js";
 import { runGraph } from "../../runtime/run.js";
 import type { RunError, RunErrorKind, RunResult, Trace } from "../../runtime/types.js";
 import { displayName, readSource, UsageError, type Io } from "../io.js";
-import { loadTools } from "../load-tools.js";
+import { hasToolSource, openTools, type ToolFlags } from "../tool-flags.js";
 import { eventLog, progressView, type Reporter } from "../progress.js";
 import { argValues, parseArgs, parseMs, parsePositiveInt } from "../run-flags.js";
 import { formatRunError, formatValue, jsonReport, Labels } from "../run-output.js";
 
-export interface RunFlags {
-  tools?: string;
+export interface RunFlags extends ToolFlags {
   arg?: string[];
   concurrency?: string;
   keepGoing?: boolean;
@@ -53,8 +52,37 @@ export async function runRun(file: string, flags: RunFlags, io: Io): Promise<num
   const rawArgs = parseArgs(flags.arg ?? []);
   const tracePath =
     flags.trace === undefined ? undefined : await outputPath("--trace", flags.trace, io.cwd);
-  const tools: AnyTool[] = flags.tools === undefined ? [] : await loadTools(flags.tools, io.cwd);
-  const text = await readSource(io, file);
+  const opened = await openTools(flags, io);
+  try {
+    const text = await readSource(io, file);
+    return await runPlan(text, file, flags, opened.tools, io, {
+      concurrency,
+      timeoutMs,
+      rawArgs,
+      tracePath,
+    });
+  } finally {
+    // MCP servers stop only once the run is over and its output written.
+    await opened.close();
+  }
+}
+
+/** The flags, parsed and checked before any tool source is opened. */
+interface Parsed {
+  concurrency: number | undefined;
+  timeoutMs: number | undefined;
+  rawArgs: ReturnType<typeof parseArgs>;
+  tracePath: string | undefined;
+}
+
+async function runPlan(
+  text: string,
+  file: string,
+  flags: RunFlags,
+  tools: AnyTool[],
+  io: Io,
+  { concurrency, timeoutMs, rawArgs, tracePath }: Parsed,
+): Promise<number> {
   const name = displayName(file);
   const json = flags.json === true;
 
@@ -70,7 +98,7 @@ export async function runRun(file: string, flags: RunFlags, io: Io): Promise<num
       };
       io.stdout(jsonReport({ ok: false, errors: [error] }));
     } else {
-      const hint = flags.tools === undefined ? "weft: no tools loaded: pass --tools MODULE\n" : "";
+      const hint = hasToolSource(flags) ? "" : "weft: no tools loaded: pass --tools MODULE\n";
       io.stderr(
         `${renderDiagnostics(compiled.diagnostics, text, { file: name, color: io.color.stderr })}\n${hint}`,
       );

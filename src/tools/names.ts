@@ -1,0 +1,27 @@
+// Tool names from elsewhere (MCP servers, OpenAI function definitions,
+// command lines) turned into names a plan can call: dotted identifiers whose
+// parts are not keywords.
+
+const KEYWORDS = new Set(["input", "each", "in", "return", "true", "false", "null"]);
+
+/** One part of a dotted name: `[A-Za-z_][A-Za-z0-9_]*`, not a keyword. */
+export function identifier(raw: string): string {
+  let id = raw.replace(/[^A-Za-z0-9_]+/g, "_");
+  if (id === "") id = "_";
+  if (/^[0-9]/.test(id)) id = `_${id}`;
+  if (KEYWORDS.has(id)) id = `${id}_`;
+  return id;
+}
+
+/** A dotted name whose parts are identifiers: `read-file` -> `read_file`, `a..b` -> `a.b`. */
+export function weftName(raw: string): string {
+  const parts = raw.split(".").filter((p) => p !== "");
+  return parts.length === 0 ? "_" : parts.map(identifier).join(".");
+}
+
+export function isWeftName(name: string): boolean {
+  return (
+    /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(name) &&
+    name.split(".").every((p) => !KEYWORDS.has(p))
+  );
+}
