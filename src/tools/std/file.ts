@@ -41,7 +41,7 @@ function fsError(tool: string, path: string, e: unknown): Error {
 export function fileRead(policy: FilePolicy) {
   return defineTool({
     name: "file.read",
-    description: `Reads a UTF-8 text file (under a directory allowed with --allow-read; at most 5 MiB)`,
+    description: "Reads a UTF-8 text file (at most 5 MiB)",
     input: z.object({ path: z.string().min(1) }),
     output: z.string(),
     precheck: (args) => precheckPath(policy, args["path"]),
@@ -75,7 +75,7 @@ export function fileWrite(policy: FilePolicy) {
   return defineTool({
     name: "file.write",
     description:
-      "Writes text to a file, creating missing directories (under a directory allowed with --allow-write); returns the bytes written",
+      "Writes text to a file, creating missing directories; returns its path and the bytes written",
     input: z.object({ path: z.string().min(1), content: z.string().max(MAX_FILE_BYTES) }),
     output: z.object({ path: z.string(), bytes: z.number() }),
     effect: true,

@@ -31,8 +31,7 @@ interface Request {
 export function httpGet(net: NetPolicy) {
   return defineTool({
     name: "http.get",
-    description:
-      "GETs a URL (hosts allowed with --allow-net); the body is parsed when the response is JSON, else text",
+    description: "GETs a URL; the body is parsed when the response is JSON, else text",
     input: z.object({ url: z.string(), headers: headersSchema }),
     output: responseSchema,
     timeoutMs: HTTP_TIMEOUT_MS + 1000,
@@ -50,7 +49,7 @@ export function httpPost(net: NetPolicy) {
   return defineTool({
     name: "http.post",
     description:
-      "POSTs to a URL (hosts allowed with --allow-net): text is sent as is, other values as JSON",
+      "POSTs `body` to a URL: text as is, other values as JSON; the answer as for http.get",
     input: z.object({ url: z.string(), body: z.unknown(), headers: headersSchema }),
     output: responseSchema,
     effect: true,

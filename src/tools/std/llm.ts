@@ -28,7 +28,7 @@ export function llmComplete(config: LlmConfig | undefined) {
   return defineTool({
     name: "llm.complete",
     description:
-      "Asks the configured language model: returns its answer to `prompt` (with an optional `system` instruction)",
+      "Asks the language model: its answer to `prompt`, with an optional `system` instruction",
     input: z.object({
       prompt: z.string().max(MAX_PROMPT_LENGTH),
       system: z.string().max(MAX_PROMPT_LENGTH).optional(),

@@ -69,7 +69,7 @@ export function mathEval() {
   return defineTool({
     name: "math.eval",
     description:
-      "Evaluates an arithmetic expression to a number: + - * / ^ %, sqrt, log, round, sin, units (mathjs syntax); `scope` gives variables",
+      "Evaluates a math expression to a number (mathjs syntax: + - * / ^, sqrt, log, round, units); `scope` gives variables",
     input: z.object({
       expression: z.string().max(MAX_EXPRESSION_LENGTH),
       scope: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.number()).optional(),

@@ -51,7 +51,7 @@ export function textSplit() {
   return defineTool({
     name: "text.split",
     description:
-      "Splits text at each occurrence of `separator` (plain text, not a regex); with `limit`, the last piece keeps the rest",
+      "Splits text at each `separator` (plain text, not a regex); with `limit`, the last piece keeps the rest",
     input: z.object({
       text: text(),
       separator: z.string(),
@@ -112,7 +112,7 @@ export function textExtract() {
   return defineTool({
     name: "text.extract",
     description:
-      "Every match of a JavaScript regex in text: the first capture group when the pattern has one, else the whole match",
+      "Every match of a JavaScript regex: the first capture group if the pattern has one, else the whole match",
     input: z.object({
       text: text(),
       pattern: z.string().min(1).max(MAX_PATTERN_LENGTH),
