@@ -9,7 +9,6 @@ import type { AnyTool, ToolSet } from "../compiler/tool.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { plainRange, type Range } from "../diagnostics/range.js";
 import type { Statement } from "../parser/ast.js";
-import { parse } from "../parser/parse.js";
 import type { BuiltPlan, Origin } from "./plan-builder.js";
 
 export interface CheckImportOptions {
