@@ -88,6 +88,13 @@ describe("denied by default, with the flag that grants it", () => {
     expect(error.permanent).toBe(true);
   });
 
+  it("names the missing server when only a model is given", async () => {
+    const error = await failure("llm.complete", { prompt: "hi" }, { llm: { model: "m" } });
+    expect(error.message).toBe(
+      "llm.complete: no model server for m; pass --base-url (or set OPENAI_BASE_URL)",
+    );
+  });
+
   it("refuses schemes other than http and https", async () => {
     const error = await failure("http.get", { url: "file:///etc/passwd" }, { allowNet: ["*"] });
     expect(error.message).toMatch(/only http: and https: URLs/);

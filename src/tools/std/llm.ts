@@ -19,7 +19,8 @@ const NO_MODEL = "no model configured; pass --model and --base-url (or set OPENA
 /** Why llm.complete cannot run with `config`, or undefined when it can. */
 function missing(config: LlmConfig | undefined): string | undefined {
   if (config?.model === undefined || config.model === "") return NO_MODEL;
-  if (config.baseURL === undefined && config.apiKey === undefined) return NO_MODEL;
+  if (config.baseURL === undefined && config.apiKey === undefined)
+    return `no model server for ${config.model}; pass --base-url (or set OPENAI_BASE_URL)`;
   return undefined;
 }
 
