@@ -156,7 +156,8 @@ describe("agent: stream mode", () => {
     }
     const { agent, events } = await agentWith(
       (req) => (req.role === "planner" ? { chunks: chunks() } : "Answer: both"),
-      { tools: t.tools, mode: "stream" },
+      // An agent that waited for the whole plan would fail on this timeout instead of hanging.
+      { tools: t.tools, mode: "stream", requestTimeoutMs: 5000 },
     );
     const r = await agent.ask("x and y?");
     expect(r.ok).toBe(true);
@@ -425,5 +426,61 @@ describe("agent: failures", () => {
     expect(r.answer).toBe("only X");
     expect(text(server.requests[1] as ChatRequest)).toContain("service down");
     expect(r.toolCalls.map((c) => c.ok)).toEqual([true, false]);
+  });
+});
+
+describe("agent: peer plan formats", () => {
+  it("runs a ReWOO plan in plan mode, the planner taught that format", async () => {
+    const t = testTools();
+    const { agent, server } = await agentWith(
+      (req) =>
+        req.role === "planner"
+          ? "Plan: look x up\n#E1 = lookup[x]\nPlan: then more\n#E2 = lookup[#E1 more]\n"
+          : "Answer: X! MORE!",
+      { tools: t.tools, mode: "plan", planFormat: "rewoo" },
+    );
+    const r = await agent.ask("q");
+    expect(r.error).toBeUndefined();
+    expect(r.answer).toBe("X! MORE!");
+    expect(t.calls).toEqual(["x", "X! more"]);
+    expect(r.results).toMatchObject({ E1: "X!", E2: "X! MORE!" });
+    expect(r.notes).toEqual(["Plan: look x up", "Plan: then more"]);
+    expect(text(server.requests[0] as ChatRequest)).toContain("#E1");
+  });
+
+  it("streams an LLMCompiler plan: the first step starts before the stream ends", async () => {
+    const t = testTools();
+    async function* chunks() {
+      yield 'Thought: x first.\n1. lookup("x")\n2. loo';
+      await t.startedFor("x").promise;
+      yield 'kup("$1 and y")\n3. join()<END_OF_PLAN>';
+    }
+    const { agent } = await agentWith(
+      (req) => (req.role === "planner" ? { chunks: chunks() } : "Answer: ok"),
+      { tools: t.tools, mode: "stream", planFormat: "llmcompiler", requestTimeoutMs: 5000 },
+    );
+    const r = await agent.ask("q");
+    expect(r.error).toBeUndefined();
+    expect(r.timings.firstToolStartMs).toBeLessThan(r.usage.calls[0]?.end ?? -1);
+    expect(t.calls).toEqual(["x", "X! and y"]);
+    expect(r.results).toMatchObject({ "1": "X!", "2": "X! AND Y!" });
+  });
+
+  it("repairs a peer-format plan from the import's diagnostics", async () => {
+    const t = testTools();
+    const { agent, server } = await agentWith(
+      (req) =>
+        req.role === "planner"
+          ? '1. lookup("x")\n2. lookup($7)\n3. join()<END_OF_PLAN>'
+          : req.role === "repair"
+            ? '1. lookup("x")\n2. lookup("$1 more")\n3. join()<END_OF_PLAN>'
+            : "Answer: ok",
+      { tools: t.tools, mode: "stream", planFormat: "llmcompiler" },
+    );
+    const r = await agent.ask("q");
+    expect(r.error).toBeUndefined();
+    expect(server.requests.map((q) => q.role)).toEqual(["planner", "repair", "solver"]);
+    expect(text(server.requests[1] as ChatRequest)).toMatch(/plan:2:\d+: error\[I\d+\]/);
+    expect(t.calls.filter((c) => c === "x")).toHaveLength(1);
   });
 });
