@@ -7,8 +7,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { checkSource } from "../src/compiler/compile.js";
-import type { AnyTool } from "../src/compiler/tool.js";
+import { defineTool, type AnyTool } from "../src/compiler/tool.js";
 import { run } from "../src/runtime/run.js";
 import { stdTools, type StdOptions } from "../src/tools/std/index.js";
 import { startFakeOpenAI } from "./support/openai-server.js";
@@ -160,6 +161,32 @@ describe("checker warning C020", () => {
       "1:8 this call will be denied: no model configured; pass --model and --base-url (or set OPENAI_BASE_URL)",
     ]);
     expect(warnings(plan, { llm: { model: "m", baseURL: "http://127.0.0.1:1/v1" } })).toEqual([]);
+  });
+
+  it("ignores a precheck that throws, and passes only literal arguments by name", () => {
+    const seen: Record<string, unknown>[] = [];
+    const probe = defineTool({
+      name: "probe",
+      input: z.object({ a: z.string(), b: z.number().optional() }),
+      precheck: (args) => {
+        seen.push({ ...args });
+        if (args["a"] === "boom") throw new Error("broken precheck");
+        return args["a"] === "no" ? "not this one" : undefined;
+      },
+      run: () => 1,
+    });
+    const plan = [
+      `input $x: string`,
+      `$p = probe("boom")`,
+      `$q = probe("no", 2)`,
+      `$r = probe($x, b: 3)`,
+      `return [$p, $q, $r]`,
+    ].join("\n");
+    const result = checkSource(plan, { tools: [probe] });
+    expect(result.diagnostics.map((d) => `${d.range.start.line} ${d.code} ${d.message}`)).toEqual([
+      "3 C020 this call will be denied: not this one",
+    ]);
+    expect(seen).toEqual([{ a: "boom" }, { a: "no", b: 2 }, { b: 3 }]);
   });
 
   it("is a warning: the plan still compiles", () => {
@@ -540,6 +567,29 @@ describe("bounded in time and memory", () => {
     expect(error.message).toBe("text.extract: the regex took longer than 1000 ms and was stopped");
     expect(error.permanent).toBe(true);
     expect(await call("text.extract", { text: "aa!", pattern: "(a+)+!" })).toEqual(["aa"]);
+  });
+
+  it("stops a regex when the call is cancelled, running or queued", async () => {
+    const slow = { text: `${"a".repeat(40)}!`, pattern: "(a+)+$" };
+    const t = tool("text.extract", {});
+    const ctx = (signal: AbortSignal) => ({ signal, attempt: 1, node: { id: "n1" } });
+    const running = t.run(slow as never, ctx(new AbortController().signal));
+    const controller = new AbortController();
+    const queued = t.run(slow as never, ctx(controller.signal));
+    const order: string[] = [];
+    const settled = [
+      Promise.resolve(running).catch(() => order.push("running")),
+      Promise.resolve(queued).catch((e: Error) => order.push(`queued: ${e.message}`)),
+    ];
+    controller.abort(new Error("stop"));
+    await Promise.all(settled);
+    // The queued call ends at once, without waiting for the one ahead of it.
+    expect(order).toEqual(["queued: stop", "running"]);
+    const again = new AbortController();
+    const cancelled = t.run(slow as never, ctx(again.signal));
+    again.abort(new Error("stop again"));
+    await expect(cancelled).rejects.toThrow("stop again");
+    expect(await call("text.extract", { text: "b1", pattern: "[0-9]" })).toEqual(["1"]);
   });
 
   it("stops an expression that would exhaust memory", async () => {
