@@ -203,6 +203,9 @@ describe("http.get and http.post, granted", () => {
   let port: number;
   /** Requests held by /wait/* until both have arrived: proof that they overlap. */
   const waiting: ServerResponse[] = [];
+  /** Requests to /hang, never answered; `arrived` is called as each comes in. */
+  const hung: ServerResponse[] = [];
+  let arrived: (() => void) | undefined;
 
   function handle(req: IncomingMessage, res: ServerResponse, body: string): void {
     const url = new URL(req.url ?? "/", "http://x");
@@ -239,6 +242,13 @@ describe("http.get and http.post, granted", () => {
       case "/big":
         res.writeHead(200, { "content-type": "text/plain" });
         return void res.end("x".repeat(5 * 1024 * 1024 + 1));
+      case "/hang":
+        hung.push(res);
+        arrived?.();
+        return;
+      case "/bad-location":
+        res.writeHead(302, { location: "http://[::1" });
+        return void res.end();
       case "/missing":
         return json(404, { error: "nope" });
       case "/broken":
@@ -270,6 +280,7 @@ describe("http.get and http.post, granted", () => {
   });
 
   afterAll(async () => {
+    for (const res of hung) res.destroy();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   });
@@ -355,6 +366,32 @@ describe("http.get and http.post, granted", () => {
     const broken = await failure("http.get", { url: `${base}/broken` }, allowed());
     expect(broken.message).toMatch(/answered 503/);
     expect(broken.permanent).toBe(false);
+  });
+
+  it("stops waiting when the call is cancelled", async () => {
+    const t = tool("http.get", allowed());
+    const controller = new AbortController();
+    const inServer = new Promise<void>((resolve) => (arrived = resolve));
+    const pending = t.run({ url: `${base}/hang` } as never, {
+      signal: controller.signal,
+      attempt: 1,
+      node: { id: "n1" },
+    });
+    await inServer;
+    controller.abort(new Error("cancelled by the run"));
+    await expect(pending).rejects.toThrow("cancelled by the run");
+  });
+
+  it("rejects bad headers and a bad redirect location as permanent errors", async () => {
+    const headers = await failure(
+      "http.get",
+      { url: `${base}/json`, headers: { "bad header": "x" } },
+      allowed(),
+    );
+    expect(headers.message).toMatch(/^http\.get: .*header/i);
+    expect(headers.permanent).toBe(true);
+    const location = await failure("http.get", { url: `${base}/bad-location` }, allowed());
+    expect(location.message).toMatch(/redirects to an invalid URL http:\/\/\[::1$/);
   });
 
   it("says when a server cannot be reached", async () => {

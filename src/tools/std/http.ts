@@ -86,7 +86,12 @@ async function send(net: NetPolicy, req: Request, outer: AbortSignal): Promise<H
   let url = new URL(req.url);
   let method: string = req.method;
   let body = req.body;
-  const headers = new Headers(req.headers);
+  let headers: Headers;
+  try {
+    headers = new Headers(req.headers);
+  } catch (e) {
+    throw new PermanentError(`${tool}: ${(e as Error).message}`);
+  }
   if (body !== undefined && req.contentType !== undefined && !headers.has("content-type"))
     headers.set("content-type", req.contentType);
   const signal = AbortSignal.any([outer, AbortSignal.timeout(HTTP_TIMEOUT_MS)]);
@@ -110,6 +115,8 @@ async function send(net: NetPolicy, req: Request, outer: AbortSignal): Promise<H
       await res.body?.cancel();
       if (hop >= MAX_REDIRECTS)
         throw new PermanentError(`${tool}: more than ${MAX_REDIRECTS} redirects`);
+      if (!URL.canParse(location, url))
+        throw new PermanentError(`${tool}: ${url.href} redirects to an invalid URL ${location}`);
       const next = new URL(location, url);
       // As browsers do: 303 (and 301/302 after a POST) turn into a GET without a body.
       if (res.status === 303 || (method === "POST" && (res.status === 301 || res.status === 302))) {
@@ -125,7 +132,7 @@ async function send(net: NetPolicy, req: Request, outer: AbortSignal): Promise<H
       url = next;
       continue;
     }
-    const text = await readCapped(res, tool, signal);
+    const text = await readCapped(res, tool, signal, outer);
     if (res.status >= 400) {
       const message = `${tool}: ${method} ${url.href} answered ${res.status} ${res.statusText}${
         text === "" ? "" : `: ${text.slice(0, 200)}`
@@ -142,7 +149,12 @@ async function send(net: NetPolicy, req: Request, outer: AbortSignal): Promise<H
   }
 }
 
-async function readCapped(res: Response, tool: string, signal: AbortSignal): Promise<string> {
+async function readCapped(
+  res: Response,
+  tool: string,
+  signal: AbortSignal,
+  outer: AbortSignal,
+): Promise<string> {
   const tooBig = () =>
     new PermanentError(`${tool}: the response is larger than ${MAX_RESPONSE_BYTES} bytes`);
   const declared = Number(res.headers.get("content-length") ?? "0");
@@ -166,6 +178,7 @@ async function readCapped(res: Response, tool: string, signal: AbortSignal): Pro
       chunks.push(value);
     }
   } catch (e) {
+    if (outer.aborted && outer.reason instanceof Error) throw outer.reason;
     if (signal.aborted && !(e instanceof PermanentError))
       throw new Error(`${tool}: the response did not finish within ${HTTP_TIMEOUT_MS} ms`);
     throw e;
