@@ -317,6 +317,8 @@ describe("agent: baselines", () => {
     expect(r.usage.llmCalls).toBe(2);
     expect(server.requests[0]?.body.parallel_tool_calls).toBe(false);
     expect(r.timings.firstToolStartMs).toBe(r.toolCalls[0]?.start);
+    const call = r.toolCalls[0];
+    expect(r.timings.executionMs).toBe((call?.end ?? NaN) - (call?.start ?? NaN));
   });
 
   it("answers in fc mode with parallel calls", async () => {

@@ -198,6 +198,7 @@ class Ask {
       const runStart = this.#clock();
       const result = await execute(plan.graph, this.#runOptions());
       this.#lastRun = result;
+      this.#lastGraph = plan.graph;
       // The dispatchers' prefixes now hold only calls the plan did not need.
       this.#stopLive();
       const runEnd = this.#clock();
@@ -248,10 +249,8 @@ class Ask {
       if (diagnostics.length > 0)
         this.#emit({ type: "diagnostics", diagnostics, t: this.#clock() });
       const errors = diagnostics.some((d) => d.severity === "error");
-      if (!errors && compiled.graph !== undefined) {
-        this.#lastGraph = compiled.graph;
+      if (!errors && compiled.graph !== undefined)
         return { text: written.text, graph: compiled.graph };
-      }
       const report = diagnosticsText(written, compiled.diagnostics);
       if (repairs >= maxRepairs)
         throw new Stop({
@@ -402,7 +401,8 @@ class Ask {
     const firstTool = this.#memo?.firstStart ?? this.#toolCalls[0]?.start;
     if (firstTool !== undefined) timings.firstToolStartMs = firstTool;
     if (this.#planCompleteMs !== undefined) timings.planCompleteMs = this.#planCompleteMs;
-    if (this.#executionMs !== undefined) timings.executionMs = this.#executionMs;
+    const executionMs = this.#executionMs ?? busyMs(this.#toolCalls);
+    if (executionMs !== undefined) timings.executionMs = executionMs;
     const solver = usage.calls.filter((c) => c.role === "solver").at(-1);
     if (solver !== undefined) timings.solveMs = solver.end - solver.start;
     const result: AskResult = {
@@ -474,6 +474,22 @@ function guarded(f: (delta: string) => void): (delta: string) => void {
       broken = true;
     }
   };
+}
+
+/** How long at least one call was running (the baselines have no plan run to time). */
+function busyMs(calls: readonly ToolCallRecord[]): number | undefined {
+  if (calls.length === 0) return undefined;
+  const spans = calls.map((c) => [c.start, c.end ?? c.start] as const).sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let [from, to] = spans[0] as readonly [number, number];
+  for (const [start, end] of spans) {
+    if (start > to) {
+      total += to - from;
+      from = start;
+    }
+    to = Math.max(to, end);
+  }
+  return total + (to - from);
 }
 
 function asAgentError(e: unknown): AgentError {
