@@ -115,7 +115,7 @@ async function send(net: NetPolicy, req: Request, outer: AbortSignal): Promise<H
       await res.body?.cancel();
       if (hop >= MAX_REDIRECTS)
         throw new PermanentError(`${tool}: more than ${MAX_REDIRECTS} redirects`);
-      if (!URL.canParse(location, url))
+      if (!URL.canParse(location, url.href))
         throw new PermanentError(`${tool}: ${url.href} redirects to an invalid URL ${location}`);
       const next = new URL(location, url);
       // As browsers do: 303 (and 301/302 after a POST) turn into a GET without a body.
