@@ -27,7 +27,7 @@ export const importDiag = {
       "I001",
       "error",
       range,
-      `step ${step} is cut off: the text ends inside it`,
+      `${step} is cut off: the text ends inside it`,
       "the step is not imported; complete it or remove it",
     ),
   unknownReference: (range: Range, ref: string) =>
@@ -118,7 +118,7 @@ export const importDiag = {
       "I013",
       "error",
       range,
-      `cannot read step ${step}: expected ${expected}`,
+      `cannot read ${step}: expected ${expected}`,
       "the step is not imported",
     ),
   noSteps: (range: Range, format: string) =>

@@ -9,7 +9,7 @@
 //   $1 = search("Tokyo population")
 //   $2 = search("Paris population")
 //   $3 = math("$1 / $2")
-//   # 4. join(): the plan ends; its result (every binding) is what the joiner reads
+//   # 4. join(): end of the plan; the joiner reads every result
 //
 // A step is a line `N. tool(args)`; the arguments are Python literals
 // (python-args.ts). `join()` is LLMCompiler's cue for its joiner, not a tool:
@@ -302,9 +302,7 @@ class LlmCompilerReader implements ArgsContext {
 
     if (toolName === "join") {
       this.#joined = true;
-      b.comment(
-        `${stepKey(digits)}. join(): the plan ends; its result (every binding) is what the joiner reads`,
-      );
+      b.comment(`${stepKey(digits)}. join(): end of the plan; the joiner reads every result`);
     } else {
       const tool = this.#map[toolName] ?? toolName;
       if (!isToolName(tool)) {

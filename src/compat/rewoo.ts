@@ -146,6 +146,7 @@ class RewooReader {
     const src = this.#src;
     const text = src.text;
     const label = `#${seg.key}`;
+    const stepLabel = `step ${label}`;
     const bodyStart = seg.start + headerLength(text, seg.start);
     const headerLine = lineOf(src, seg.start);
     const atEnd = seg.end >= text.length;
@@ -156,11 +157,13 @@ class RewooReader {
 
     if (openOnLine === -1) {
       if (atEnd) {
-        this.#b.report(importDiag.truncatedStep(stepRange(lastNonBlank), label));
+        this.#b.report(importDiag.truncatedStep(stepRange(lastNonBlank), stepLabel));
         this.#b.comment(`not imported (cut off): ${text.slice(seg.start, lastNonBlank)}`);
         return false;
       }
-      this.#b.report(importDiag.unreadableStep(stepRange(headerLine.end), label, "`Tool[input]`"));
+      this.#b.report(
+        importDiag.unreadableStep(stepRange(headerLine.end), stepLabel, "`Tool[input]`"),
+      );
       this.#b.comment(`not imported: ${text.slice(seg.start, headerLine.end)}`);
       this.#rest(headerLine.next, seg.end);
       return true;
@@ -197,7 +200,7 @@ class RewooReader {
         calls.push({ tool: toolText, toolRange, open: openOnLine, close: lastClose });
         this.#b.report(importDiag.bracketInText(src.range(openOnLine, openOnLine + 1), "]"));
       } else if (atEnd) {
-        this.#b.report(importDiag.truncatedStep(stepRange(lastNonBlank), label));
+        this.#b.report(importDiag.truncatedStep(stepRange(lastNonBlank), stepLabel));
         this.#b.comment(`not imported (cut off): ${text.slice(seg.start, lastNonBlank)}`);
         return false;
       } else {
