@@ -410,6 +410,19 @@ describe("agent: failures", () => {
     expect(r.error?.kind).toBe("cancelled");
   });
 
+  it("reports a stream cut mid-plan as a connection error, with the dispatched calls stopped", async () => {
+    const t = testTools();
+    t.holds.set("x", new Promise(() => undefined));
+    const { agent } = await agentWith(
+      [{ chunks: ['$a = lookup("x")\n', '$b = lookup("y")\n', "return"], dropAfterChunks: 2 }],
+      { tools: t.tools, mode: "stream" },
+    );
+    const r = await agent.ask("q");
+    expect(r.ok).toBe(false);
+    expect(r.error?.kind).toBe("connection");
+    expect(t.calls).toContain("x");
+  });
+
   it("answers from partial evidence when a tool fails", async () => {
     const t = testTools();
     const failing = defineTool({
