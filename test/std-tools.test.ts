@@ -102,6 +102,11 @@ describe("math.eval", () => {
     expect(await failure("math.eval", { expression: 'createUnit("foo")' })).toMatch(/disabled/);
     expect(await failure("math.eval", { expression: 'evaluate("1 + 1")' })).toMatch(/disabled/);
     expect(await failure("math.eval", { expression: 'parse("1 + 1")' })).toMatch(/disabled/);
+    // A change of configuration would leak into later calls.
+    expect(await failure("math.eval", { expression: 'config({number: "BigNumber"})' })).toMatch(
+      /config is disabled/,
+    );
+    expect(await call("math.eval", { expression: "0.1 + 0.2" })).toBe(0.1 + 0.2);
     expect(await failure("math.eval", { expression: "f(x) = x^2" })).toMatch(
       /defining functions is not allowed/,
     );

@@ -18,12 +18,13 @@ const { create, all } = require(workerData.mathjs);
 const math = create(all);
 const parse = math.parse;
 const disabled = (name) => () => { throw new Error("function " + name + " is disabled"); };
-// Functions that change the instance or turn text into code (mathjs docs, "Security").
+// Functions that change the instance (its config too: calls must not leak into later
+// ones) or turn text into code (mathjs docs, "Security").
 math.import(
   Object.fromEntries(
     ["import", "createUnit", "evaluate", "parse", "compile", "simplify", "simplifyConstant",
      "simplifyCore", "derivative", "resolve", "rationalize", "reviver", "replacer", "leafCount",
-     "symbolicEqual", "chain"].map((n) => [n, disabled(n)]),
+     "symbolicEqual", "chain", "config", "help"].map((n) => [n, disabled(n)]),
   ),
   { override: true },
 );
