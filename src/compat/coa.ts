@@ -205,7 +205,7 @@ class CoaReader implements ArgsContext {
     const key = result[1]!;
     const at = result.index + result[0].indexOf(key);
     const name = this.#scope.define(key, src.range(at, at + key.length), b, key);
-    b.edges.set(name, [...deps]);
+    b.edges.set(name, [...deps].sort());
     return { start, end, replacement: name, statement: { binding: name, value, origin } };
   }
 

@@ -311,7 +311,7 @@ class LlmCompilerReader implements ArgsContext {
       } else {
         const key = stepKey(digits);
         const name = this.#scope.define(key, src.range(lineStart, bodyStart), b, label);
-        b.edges.set(name, [...deps]);
+        b.edges.set(name, [...deps].sort());
         b.statement({
           binding: name,
           value: { kind: "call", tool, args },

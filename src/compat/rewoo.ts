@@ -234,7 +234,7 @@ class RewooReader {
       this.#b,
       label,
     );
-    this.#b.edges.set(name, [...deps]);
+    this.#b.edges.set(name, [...deps].sort());
     const argRange = (c: (typeof calls)[number]): Range => src.range(c.open + 1, c.close);
     const callValue = (i: number): Value => ({
       kind: "call",
