@@ -70,14 +70,10 @@ export class FilePolicy {
    * so neither a `../` nor a link pointing outside gets past.
    */
   check(path: string): { ok: true; path: string } | { ok: false; reason: string } {
-    const absolute = resolve(this.#cwd, path);
-    if (!this.allowsAny) return { ok: false, reason: this.refusalFor(absolute) };
-    const real = realPath(absolute);
+    const real = realPath(resolve(this.#cwd, path));
     for (const dir of this.#dirs) if (isInside(real, dir)) return { ok: true, path: real };
-    return {
-      ok: false,
-      reason: this.refusalFor(real === absolute ? absolute : `${absolute} (${real})`),
-    };
+    // The path as written, and where it really leads when that differs.
+    return { ok: false, reason: this.refusalFor(real === path ? path : `${path} (${real})`) };
   }
 }
 

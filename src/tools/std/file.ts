@@ -17,8 +17,7 @@ function allowed(tool: string, policy: FilePolicy, path: string): string {
 }
 
 function precheckPath(policy: FilePolicy, path: unknown): string | undefined {
-  if (!policy.allowsAny) return policy.refusalFor(typeof path === "string" ? path : "any file");
-  if (typeof path !== "string") return undefined;
+  if (typeof path !== "string") return policy.allowsAny ? undefined : policy.refusalFor("any file");
   const checked = policy.check(path);
   return checked.ok ? undefined : checked.reason;
 }
