@@ -461,3 +461,18 @@ describe("weft ask output files and the built CLI", () => {
     expect(j.usage.llmCalls).toBe(2);
   });
 });
+
+describe("docs/agent.md", () => {
+  it("names only flags that `weft ask` has", async () => {
+    const doc = readFileSync(join(root, "docs", "agent.md"), "utf8");
+    const usage = /```text\n(weft ask[\s\S]*?)```/.exec(doc)![1]!;
+    const cli = doc.slice(doc.indexOf("## The CLI"), doc.indexOf("## The API"));
+    const table = cli.split("\n").filter((l) => l.startsWith("| `"));
+    const flags = new Set(
+      [...`${usage}\n${table.join("\n")}`.matchAll(/--[a-z][a-z-]*/g)].map((m) => m[0]),
+    );
+    expect(flags.size).toBeGreaterThan(12);
+    const help = (await weft(["ask", "--help"])).stdout;
+    for (const flag of flags) expect(help, flag).toContain(flag);
+  });
+});
