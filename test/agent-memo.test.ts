@@ -47,7 +47,7 @@ function gatedTool(name = "lookup") {
   return { tool, calls, signals, gate, started };
 }
 
-function memoOf(tools: AnyTool[], signal?: AbortSignal) {
+function memoOf(tools: AnyTool[], signal?: AbortSignal, concurrency?: number) {
   let now = 0;
   const records: ToolCallRecord[] = [];
   const events: RunEvent[] = [];
@@ -56,6 +56,7 @@ function memoOf(tools: AnyTool[], signal?: AbortSignal) {
     records,
     onEvent: (e) => events.push(e),
     ...(signal === undefined ? {} : { signal }),
+    ...(concurrency === undefined ? {} : { concurrency }),
   });
   return { memo, records, events };
 }
@@ -249,5 +250,45 @@ describe("memo", () => {
     await new Promise((res) => setImmediate(res));
     expect(records[0]?.ok).toBe(false);
     expect(records[0]?.error).toBe("late failure");
+  });
+
+  it("holds the concurrency cap across plans; a queued call is joined, and dropped when nobody waits", async () => {
+    const t = gatedTool();
+    const { memo, records } = memoOf([t.tool], undefined, 1);
+    const r1 = run('$a = lookup("x")\nreturn $a', { tools: memo.tools });
+    await t.started(1);
+    const r2 = run('$b = lookup("y")\nreturn $b', { tools: memo.tools });
+    const r3 = run('$c = lookup("y")\nreturn $c', { tools: memo.tools });
+    const stop = new AbortController();
+    const r4 = run('$d = lookup("z")\nreturn $d', { tools: memo.tools, signal: stop.signal });
+    await new Promise((r) => setImmediate(r));
+    expect(t.calls).toEqual(["x"]);
+    expect(memo.inFlight).toBe(3);
+    // Nobody else wants z: it leaves the queue without ever running.
+    stop.abort();
+    expect((await r4).ok).toBe(false);
+    expect(memo.inFlight).toBe(2);
+    t.gate("x").resolve("X");
+    await t.started(2);
+    expect(t.calls).toEqual(["x", "y"]);
+    t.gate("y").resolve("Y");
+    expect([(await r1).value, (await r2).value, (await r3).value]).toEqual(["X", "Y", "Y"]);
+    expect(records.map((r) => r.args)).toEqual([{ q: "x" }, { q: "y" }]);
+    expect(records[1]?.start).toBeGreaterThanOrEqual(records[0]?.end ?? Infinity);
+  });
+
+  it("holds a tool's own concurrency across plans", async () => {
+    const t = gatedTool();
+    const capped = { ...t.tool, concurrency: 1 } as AnyTool;
+    const { memo } = memoOf([capped]);
+    const r1 = run('$a = lookup("x")\nreturn $a', { tools: memo.tools });
+    const r2 = run('$b = lookup("y")\nreturn $b', { tools: memo.tools });
+    await t.started(1);
+    await new Promise((r) => setImmediate(r));
+    expect(t.calls).toEqual(["x"]);
+    t.gate("x").resolve("X");
+    await t.started(2);
+    t.gate("y").resolve("Y");
+    expect([(await r1).value, (await r2).value]).toEqual(["X", "Y"]);
   });
 });

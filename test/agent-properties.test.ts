@@ -115,7 +115,8 @@ describe("stream mode against run()", () => {
         fc.array(fc.nat(10_000), { maxLength: 40 }),
         fc.constantFrom("", "Thought: let me plan.\n", "```weft\n"),
         fc.array(fc.nat(6), { maxLength: 10 }),
-        async (plan, offsets, preamble, pauses) => {
+        fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
+        async (plan, offsets, preamble, pauses, concurrency) => {
           const reply = `${preamble}${plan}${preamble === "```weft\n" ? "```\n" : ""}`;
           planner = { chunks: paced(cut(reply, offsets), pauses) };
 
@@ -130,6 +131,7 @@ describe("stream mode against run()", () => {
             mode: "stream",
             tools: tools(counts),
             maxReplans: 0,
+            ...(concurrency === undefined ? {} : { concurrency }),
           });
           const r = await agent.ask("q");
           expect(r.error).toBeUndefined();

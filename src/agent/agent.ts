@@ -181,6 +181,7 @@ class Ask {
       signal: this.#signal,
       records: this.#toolCalls,
       onEvent: (event) => this.#emit({ type: "tool", event, t: event.t }),
+      ...(o.concurrency === undefined ? {} : { concurrency: o.concurrency }),
     });
     return this.#planAndSolve();
   }

@@ -17,6 +17,8 @@
 //   a repaired or new plan tries them afresh.
 // - Arguments without a JSON form (a Map a schema made, a BigInt) cannot be
 //   keyed: such calls run every time.
+// - Caps (`concurrency`, a tool's own `concurrency`) hold across plans: a call
+//   over a cap waits in a queue, joinable like a running one.
 import type { AnyTool, ToolContext, ToolSet } from "../compiler/tool.js";
 import { errorMessage } from "../runtime/call.js";
 import { hashArgs, UnhashableError } from "../runtime/hash.js";
@@ -32,12 +34,22 @@ export interface MemoEnv {
   records?: ToolCallRecord[];
   /** `started`, `finished` and `failed` of the real calls only (joins are silent). */
   onEvent?: (event: RunEvent) => void;
+  /**
+   * Real calls running at once, over every plan (each plan's run has its own
+   * cap, and prefixes of a stream run side by side). A tool's own
+   * `concurrency` is kept across plans the same way.
+   */
+  concurrency?: number;
 }
 
-type State = "running" | "ok" | "failed";
+type State = "queued" | "running" | "ok" | "failed";
 
 interface Entry {
-  key: string;
+  /** Undefined for a call that is not cached (its arguments have no key). */
+  key: string | undefined;
+  tool: AnyTool;
+  args: unknown;
+  node: ToolContext["node"];
   state: State;
   value: unknown;
   error: unknown;
@@ -45,7 +57,8 @@ interface Entry {
   attempt: number;
   /** Settles (never rejects) when the real call does. */
   settled: Promise<void>;
-  /** Plans waiting on the running call. */
+  done: () => void;
+  /** Plans waiting on the call. */
   waiters: number;
   controller: AbortController;
 }
@@ -56,7 +69,11 @@ export class CallMemo {
   readonly records: ToolCallRecord[];
   readonly #env: MemoEnv;
   readonly #entries = new Map<string, Entry>();
-  readonly #running = new Set<AbortController>();
+  readonly #running = new Set<Entry>();
+  /** Calls waiting for a place under the caps, in the order they were asked for. */
+  readonly #queue: Entry[] = [];
+  readonly #perTool = new Map<string, number>();
+  #draining = false;
   #firstStart: number | undefined = undefined;
 
   constructor(tools: ToolSet, env: MemoEnv) {
@@ -80,9 +97,9 @@ export class CallMemo {
     return this.#firstStart;
   }
 
-  /** Real calls still running. */
+  /** Real calls running, and calls waiting under the caps. */
   get inFlight(): number {
-    return this.#running.size;
+    return this.#running.size + this.#queue.length;
   }
 
   /** Failed calls are forgotten: the next identical call runs for real. */
@@ -92,18 +109,19 @@ export class CallMemo {
   }
 
   #call(tool: AnyTool, args: unknown, ctx: ToolContext): unknown {
-    let key: string;
+    let key: string | undefined;
     try {
       key = hashArgs(tool.name, args);
     } catch (e) {
       if (!(e instanceof UnhashableError)) throw e;
-      return this.#uncached(tool, args, ctx);
+      // No key: run every time, recorded all the same.
+      key = undefined;
     }
-    let entry = this.#entries.get(key);
+    let entry = key === undefined ? undefined : this.#entries.get(key);
     if (entry?.state === "ok") return entry.value;
     if (entry?.state === "failed" && ctx.attempt <= entry.attempt) throw entry.error;
-    if (entry?.state !== "running") {
-      entry = this.#start(key, tool, args, ctx);
+    if (entry === undefined || entry.state === "failed") {
+      entry = this.#create(key, tool, args, ctx);
       // A tool that answered synchronously: nothing to wait for.
       if (entry.state === "ok") return entry.value;
       if (entry.state === "failed") throw entry.error;
@@ -111,29 +129,53 @@ export class CallMemo {
     return this.#join(entry, ctx.signal);
   }
 
+  /** A new call: started now, or queued until the caps allow it. */
+  #create(key: string | undefined, tool: AnyTool, args: unknown, ctx: ToolContext): Entry {
+    let done!: () => void;
+    const settled = new Promise<void>((resolve) => (done = resolve));
+    const entry: Entry = {
+      key,
+      tool,
+      args,
+      node: ctx.node,
+      state: "queued",
+      value: undefined,
+      error: undefined,
+      attempt: ctx.attempt,
+      settled,
+      done,
+      waiters: 0,
+      controller: new AbortController(),
+    };
+    if (key !== undefined) this.#entries.set(key, entry);
+    if (this.#fits(tool)) this.#launch(entry);
+    else this.#queue.push(entry);
+    return entry;
+  }
+
+  #fits(tool: AnyTool): boolean {
+    const cap = this.#env.concurrency;
+    if (cap !== undefined && this.#running.size >= cap) return false;
+    const own = tool.concurrency;
+    return own === undefined || (this.#perTool.get(tool.name) ?? 0) < own;
+  }
+
   /** Starts the real call. */
-  #start(key: string, tool: AnyTool, args: unknown, ctx: ToolContext): Entry {
-    const controller = new AbortController();
+  #launch(entry: Entry): void {
+    const { tool, args, controller } = entry;
     const env = this.#env;
     if (env.signal?.aborted === true) controller.abort(env.signal.reason);
     const start = env.clock();
     this.#firstStart ??= start;
     const record: ToolCallRecord = { tool: tool.name, args, ok: false, start };
     this.records.push(record);
-    const node = nodeRef(tool.name, ctx);
-    env.onEvent?.({ type: "started", node, attempt: ctx.attempt, t: start });
-    const entry: Entry = {
-      key,
-      state: "running",
-      value: undefined,
-      error: undefined,
-      attempt: ctx.attempt,
-      settled: Promise.resolve(),
-      waiters: 0,
-      controller,
-    };
+    const node = nodeRef(tool.name, entry.node);
+    entry.state = "running";
+    this.#running.add(entry);
+    this.#perTool.set(tool.name, (this.#perTool.get(tool.name) ?? 0) + 1);
+    env.onEvent?.({ type: "started", node, attempt: entry.attempt, t: start });
     const settle = (ok: boolean, value: unknown) => {
-      this.#running.delete(controller);
+      this.#release(entry);
       const end = env.clock();
       record.end = end;
       record.ok = ok;
@@ -150,45 +192,54 @@ export class CallMemo {
           ? { type: "finished", node, t: end, durationMs: end - start }
           : { type: "failed", node, error: record.error ?? "", t: end },
       );
+      entry.done();
+      this.#drain();
     };
-    this.#entries.set(key, entry);
-    const realCtx: ToolContext = {
+    const ctx: ToolContext = {
       signal: controller.signal,
-      attempt: ctx.attempt,
-      node: ctx.node,
+      attempt: entry.attempt,
+      node: entry.node,
     };
     let out: unknown;
     try {
-      out = (tool.run as (a: unknown, c: ToolContext) => unknown)(args, realCtx);
+      out = (tool.run as (a: unknown, c: ToolContext) => unknown)(args, ctx);
     } catch (e) {
-      settle(false, e);
-      return entry;
+      return settle(false, e);
     }
-    if (!isThenable(out)) {
-      settle(true, out);
-      return entry;
-    }
-    this.#running.add(controller);
-    entry.settled = Promise.resolve(out).then(
+    if (!isThenable(out)) return settle(true, out);
+    Promise.resolve(out).then(
       (v) => settle(true, v),
       (e: unknown) => settle(false, e),
     );
-    return entry;
   }
 
-  /** Waits for a running call on behalf of one plan; that plan's signal lets go of it. */
+  /** Starts the queued calls the caps now allow, in order. */
+  #drain(): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      for (let i = 0; i < this.#queue.length;) {
+        const entry = this.#queue[i] as Entry;
+        if (!this.#fits(entry.tool)) {
+          i++;
+          continue;
+        }
+        this.#queue.splice(i, 1);
+        this.#launch(entry);
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  /** Waits for a call on behalf of one plan; that plan's signal lets go of it. */
   #join(entry: Entry, signal: AbortSignal): Promise<unknown> {
     entry.waiters++;
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         reject(signal.reason);
         entry.waiters--;
-        if (entry.waiters === 0 && entry.state === "running") {
-          // Nobody wants it any more: stop it, and let the next plan that asks start it afresh.
-          if (this.#entries.get(entry.key) === entry) this.#entries.delete(entry.key);
-          this.#running.delete(entry.controller);
-          entry.controller.abort(signal.reason);
-        }
+        if (entry.waiters === 0) this.#letGo(entry, signal.reason);
       };
       if (signal.aborted) return onAbort();
       signal.addEventListener("abort", onAbort, { once: true });
@@ -202,20 +253,33 @@ export class CallMemo {
     });
   }
 
-  /** A call whose arguments have no key: run as it is, recorded all the same. */
-  #uncached(tool: AnyTool, args: unknown, ctx: ToolContext): unknown {
-    const entry = this.#start("", tool, args, ctx);
-    this.#entries.delete("");
-    if (entry.state === "ok") return entry.value;
-    if (entry.state === "failed") throw entry.error;
-    return this.#join(entry, ctx.signal);
+  /** Nobody wants the call any more: stop it, and let the next plan that asks start it afresh. */
+  #letGo(entry: Entry, reason: unknown): void {
+    if (entry.state !== "running" && entry.state !== "queued") return;
+    if (entry.key !== undefined && this.#entries.get(entry.key) === entry)
+      this.#entries.delete(entry.key);
+    if (entry.state === "queued") {
+      const at = this.#queue.indexOf(entry);
+      if (at !== -1) this.#queue.splice(at, 1);
+      entry.state = "failed";
+      entry.error = reason;
+      entry.done();
+    } else {
+      entry.controller.abort(reason);
+      // Its place goes to the next call, whether or not the tool heeds the abort.
+      this.#release(entry);
+      this.#drain();
+    }
+  }
+
+  #release(entry: Entry): void {
+    if (!this.#running.delete(entry)) return;
+    const name = entry.tool.name;
+    this.#perTool.set(name, (this.#perTool.get(name) ?? 1) - 1);
   }
 
   #abortAll(reason: unknown): void {
-    for (const controller of this.#running) controller.abort(reason);
-    this.#running.clear();
-    for (const [key, entry] of this.#entries)
-      if (entry.state === "running") this.#entries.delete(key);
+    for (const entry of [...this.#queue, ...this.#running]) this.#letGo(entry, reason);
   }
 }
 
@@ -232,8 +296,7 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
   );
 }
 
-function nodeRef(tool: string, ctx: ToolContext): NodeRef {
-  const node = ctx.node;
+function nodeRef(tool: string, node: ToolContext["node"]): NodeRef {
   const ref: NodeRef = { id: node.id, kind: "call", tool };
   if (node.binding !== undefined) ref.binding = node.binding;
   if (node.line !== undefined) ref.line = node.line;
