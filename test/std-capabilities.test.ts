@@ -121,6 +121,9 @@ describe("checker warning C020", () => {
     expect(warnings(plan, { allowNet: ["example.com"] })).toEqual([]);
     expect(warnings(plan, { allowNet: ["example.com:443"] })).toEqual([]);
     expect(warnings(plan, { allowNet: ["example.com:8443"] })).toHaveLength(1);
+    // A grant written as a URL, or in capitals, names its host.
+    expect(warnings(plan, { allowNet: ["https://Example.COM/"] })).toEqual([]);
+    expect(warnings(plan, { allowNet: ["api.example.com", "example.org"] })).toHaveLength(1);
   });
 
   it("reads named arguments and literal types inside each, not interpolated strings", () => {

@@ -18,7 +18,7 @@ export class NetPolicy {
   readonly #allowed: Set<string>;
 
   constructor(hosts: readonly string[] = []) {
-    this.#allowed = new Set(hosts.map((h) => h.trim().toLowerCase()).filter((h) => h !== ""));
+    this.#allowed = new Set(hosts.map(grantOf).filter((h) => h !== ""));
   }
 
   /** Why `url` may not be fetched, or undefined when it may. */
@@ -32,6 +32,16 @@ export class NetPolicy {
     const grant = url.port === "" ? hostname : `${hostname}:${url.port}`;
     return `network access to ${grant} is denied; run with --allow-net ${grant}`;
   }
+}
+
+/** A grant as written (`Example.com`, `https://example.com/`) as the host it names. */
+function grantOf(written: string): string {
+  const grant = written.trim().toLowerCase();
+  if (grant.includes("://") && URL.canParse(grant)) {
+    const url = new URL(grant);
+    return url.port === "" ? url.hostname : `${url.hostname}:${url.port}`;
+  }
+  return grant.replace(/\/+$/, "");
 }
 
 // ## Files
