@@ -54,6 +54,8 @@ interface Measure {
   toolCalls: number;
   /** Repair or replan calls: a sign the scripted plan did not pass as is. */
   extraPlans: number;
+  /** Prompt tokens by role (planner, solver, react...). */
+  promptByRole: Record<string, number>;
 }
 
 // ## The scripted model
@@ -95,6 +97,12 @@ function policy(item: Item, req: ChatRequest): ScriptedReply | string {
     default:
       return { status: 400, error: "bench: a request without a known role line" };
   }
+}
+
+function byRole(result: AskResult): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of result.usage.calls) out[c.role] = (out[c.role] ?? 0) + c.usage.promptTokens;
+  return out;
 }
 
 function parseJson(text: string): unknown {
@@ -149,6 +157,7 @@ async function measure(
           firstToolMs: result.timings.firstToolStartMs,
           toolCalls: result.toolCalls.length,
           extraPlans: roles.filter((r) => r === "repair" || r === "replan").length,
+          promptByRole: byRole(result),
         });
         process.stderr.write(
           `  ${item.scenario} ${item.id} (branch ${item.branch}) ${mode}: ${Math.round(wallMs)} ms${result.ok ? "" : ` FAILED ${result.error?.message ?? ""}`}\n`,
@@ -214,6 +223,18 @@ function modeTable(title: string, ms: Measure[], modes: AgentMode[]): Map<AgentM
       `| ${mode} | ${r.ok}/${r.n} | ${r.calls.toFixed(1)} | ${r.toolCalls.toFixed(1)} | ${int(r.prompt)} | ${int(r.completion)} | ${int(r.wall)} | ${int(r.firstTool)} | ${react ? ratio(react.prompt, r.prompt) : "—"} | ${react ? ratio(react.wall, r.wall) : "—"} | ${fc ? ratio(fc.prompt, r.prompt) : "—"} | ${fc ? ratio(fc.wall, r.wall) : "—"} |`,
     );
   console.log("");
+  const split = (mode: AgentMode): string => {
+    const of = ms.filter((m) => m.mode === mode);
+    const roles = [...new Set(of.flatMap((m) => Object.keys(m.promptByRole)))];
+    return roles
+      .map((role) => `${role} ${int(mean(of.map((m) => m.promptByRole[role] ?? 0)))}`)
+      .join(" + ");
+  };
+  const planModes = modes.filter((m) => m === "plan" || m === "stream");
+  if (planModes.length > 0)
+    console.log(
+      `Prompt tokens per question by request: ${planModes.map((m) => `${m}: ${split(m)}`).join("; ")}.\n`,
+    );
   const extra = [...rows].filter(([, r]) => r.extraPlans > 0);
   if (extra.length > 0)
     console.log(
