@@ -195,3 +195,26 @@ describe.each(["rewoo", "llmcompiler", "coa"] as const)("%s reader robustness", 
     );
   });
 });
+
+// ## Streaming: the agent imports the reply so far, line by line
+
+/** The statements of a Weft text, as printed. */
+function statements(text: string): string[] {
+  const { plan } = parse(text);
+  return plan.statements.map((s) => text.slice(s.range.start.offset, s.range.end.offset));
+}
+
+describe.each(["rewoo", "llmcompiler"] as const)("%s import of a growing reply", (format) => {
+  it("never changes or removes a statement imported from complete lines", () => {
+    fc.assert(
+      fc.property(mutated(plans[format]), (s) => {
+        const final = statements(readers[format](s).text);
+        for (let i = s.indexOf("\n"); i !== -1; i = s.indexOf("\n", i + 1)) {
+          const prefix = statements(readers[format](s.slice(0, i + 1)).text);
+          expect(final.slice(0, prefix.length)).toEqual(prefix);
+        }
+      }),
+      { numRuns: 150 * scale },
+    );
+  });
+});

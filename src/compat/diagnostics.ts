@@ -87,7 +87,7 @@ export const importDiag = {
       "I009",
       "warning",
       range,
-      `unbalanced bracket inside the input: read as text up to the last \`${close}\` of the line`,
+      `unbalanced bracket inside the input: read as text; the input ends at the last \`${close}\``,
     ),
   severalCalls: (range: Range, step: string, count: number) =>
     make(

@@ -194,15 +194,18 @@ class RewooReader {
         }
       }
     } else {
+      // No balancing `]`. At the end of the text the input is cut off (a
+      // streamed reply may still close it); before the next step, the input
+      // ends at its last `]` (a `[` in the text) or, without one, the `]` is missing.
       const lastClose = text.lastIndexOf("]", seg.end - 1);
-      if (lastClose > openOnLine) {
-        end = lastClose;
-        calls.push({ tool: toolText, toolRange, open: openOnLine, close: lastClose });
-        this.#b.report(importDiag.bracketInText(src.range(openOnLine, openOnLine + 1), "]"));
-      } else if (atEnd) {
+      if (atEnd) {
         this.#b.report(importDiag.truncatedStep(stepRange(lastNonBlank), stepLabel));
         this.#b.comment(`not imported (cut off): ${text.slice(seg.start, lastNonBlank)}`);
         return false;
+      } else if (lastClose > openOnLine) {
+        end = lastClose;
+        calls.push({ tool: toolText, toolRange, open: openOnLine, close: lastClose });
+        this.#b.report(importDiag.bracketInText(src.range(openOnLine, openOnLine + 1), "]"));
       } else {
         // The next step or `Plan:` line starts: the input was complete, only `]` is missing.
         end = lastNonBlank;

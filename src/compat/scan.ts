@@ -81,7 +81,8 @@ export class Scope {
     let name = key;
     if (n > 1) {
       // A suffix no original name can have: step names never contain `_`.
-      name = `${key}_${n}`;
+      // `$3_2` would read as `$3` then `_2`: a number gets a word in front.
+      name = /^\d+$/.test(key) ? `step${key}_${n}` : `${key}_${n}`;
       builder.report(importDiag.redefinedStep(range, label, name, first?.range ?? range));
     }
     this.#defined.set(key, { name, range });
