@@ -50,6 +50,8 @@ describe("ReWOO import", () => {
     expect(r.diagnostics).toEqual([]);
     expect(r.notes).toEqual(["Plan: Look up the river.", "Plan: Ask which capital lies on it."]);
     expect(r).toMatchObject({ steps: 2, complete: true });
+    // Exactly the contract's fields (the agent relies on this shape).
+    expect(Object.keys(r).sort()).toEqual(["complete", "diagnostics", "notes", "steps", "text"]);
     expect(checkSource(r.text, { tools }).ok).toBe(true);
   });
 
@@ -90,6 +92,14 @@ describe("ReWOO import", () => {
       lines("# Plan: Look both up.", '$E1 = Wikipedia("Sava")', '$E2 = Wikipedia("Drava")'),
     );
     expect(r.diagnostics).toEqual([]);
+  });
+
+  it("places diagnostics at indented step headers", () => {
+    const r = importPlan("rewoo", "  #E1 = Wikipedia[a]\n  #E1 = LLM[#E1]\n   #E3 = LLM[");
+    expect(r.diagnostics.map(at)).toEqual(["2:3 warning I008", "3:4 error I001"]);
+    expect(r.text).toBe(
+      lines('$E1 = Wikipedia("a")', "$E1_2 = LLM($E1)", "# not imported (cut off): #E3 = LLM["),
+    );
   });
 
   it("passes an input that is exactly #Ek as the reference itself", () => {

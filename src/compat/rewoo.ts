@@ -46,7 +46,8 @@ function segments(src: Source): Segment[] {
     const text = src.text.slice(line.start, line.end);
     const step = STEP.exec(text);
     if (step !== null) {
-      out.push({ kind: "step", start: line.start, key: `E${step[1]}`, end: line.next });
+      const hash = line.start + text.indexOf("#");
+      out.push({ kind: "step", start: hash, key: `E${step[1]}`, end: line.next });
       continue;
     }
     if (PLAN.test(text)) {
@@ -92,6 +93,7 @@ class RewooReader {
   readonly #b = new PlanBuilder();
   readonly #scope: Scope;
   readonly #map: Record<string, string>;
+  readonly #segments: Segment[];
 
   constructor(text: string, options: ImportOptions) {
     this.#src = new Source(text);
@@ -104,8 +106,6 @@ class RewooReader {
     }
     this.#scope = new Scope(declared);
   }
-
-  readonly #segments: Segment[];
 
   read(): BuiltPlan {
     const src = this.#src;
