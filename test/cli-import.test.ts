@@ -142,6 +142,8 @@ describe("weft import", () => {
     expect(r.code).toBe(0);
     const graph = JSON.parse(r.stdout) as PlanGraph;
     expect(validateGraph(graph).diagnostics).toEqual([]);
+    // Spans point at the steps of the original file, like the diagnostics.
+    expect(graph.nodes.map((n) => n.span?.start.line)).toEqual([2, 3, 5, 6]);
     const byBinding = new Map(graph.nodes.map((n) => [n.id, n.binding ?? n.id]));
     const deps = Object.fromEntries(
       graph.nodes.map((n) => [n.binding, n.deps.map((d) => byBinding.get(d)).sort()]),

@@ -98,10 +98,27 @@ export function checkImported(built: BuiltPlan, options: CheckImportOptions = {}
     graphEdges: new Map(),
   };
   if (compiled.graph !== undefined) {
-    result.graph = compiled.graph;
     result.graphEdges = stepEdges(compiled.graph, statements);
+    result.graph = originalSpans(compiled.graph, statements, built.origins);
   }
   return result;
+}
+
+/**
+ * The graph with each node's span moved to its step in the original text, so
+ * that run errors and traces, like diagnostics, point at the file the user has.
+ */
+function originalSpans(
+  graph: PlanGraph,
+  statements: readonly Statement[],
+  origins: readonly Origin[],
+): PlanGraph {
+  const nodes = graph.nodes.map((node) => {
+    if (node.span === undefined) return node;
+    const origin = origins[statementAt(statements, node.span.start.offset)];
+    return origin === undefined ? node : { ...node, span: plainRange(origin.range) };
+  });
+  return { ...graph, nodes };
 }
 
 /**
