@@ -67,3 +67,27 @@ export type { Diagnostic, Severity, RelatedInfo } from "./diagnostics/diagnostic
 export { hasErrors } from "./diagnostics/diagnostic.js";
 export type { Range, Position } from "./diagnostics/range.js";
 export { renderDiagnostic, renderDiagnostics, type RenderOptions } from "./diagnostics/render.js";
+
+// ## The agent: LLM-written plans on an OpenAI-compatible server
+export { createAgent } from "./agent/agent.js";
+export type {
+  Agent,
+  AgentOptions,
+  AskOptions,
+  AskResult,
+  AgentMode,
+  PlanFormat,
+  LlmRole,
+  AgentEvent,
+  AgentError,
+  AgentErrorKind,
+  Usage,
+  LlmUsage,
+  LlmCallRecord,
+  Timings,
+  ToolCallRecord,
+} from "./agent/types.js";
+export { PlanExtractor, extractPlan, type ExtractedLine } from "./agent/extract.js";
+
+// ## Tools from the ecosystem
+export { stdTools, type StdOptions } from "./tools/std/index.js";
