@@ -19,6 +19,13 @@ const readers: Record<ForeignFormat, (text: string) => BuiltPlan> = {
   coa: (t) => readCoa(t),
 };
 
+/** Where a step starts, in each format. */
+const HEADER: Record<ForeignFormat, RegExp> = {
+  rewoo: /^[ \t]*#E\d+[ \t]*[=:]/gm,
+  llmcompiler: /^[ \t]*\d+[ \t]*\./gm,
+  coa: /\[FUNC\b/g,
+};
+
 /** Codes that stand for a step read but not imported. */
 const NOT_IMPORTED = new Set(["I001", "I004", "I013", "I015"]);
 
@@ -57,6 +64,23 @@ function assertSound(format: ForeignFormat, text: string): void {
   expect(built.origins.length + notImported + joins).toBe(built.steps);
   const expected = headers(format, text);
   if (expected >= 0) expect(built.steps).toBe(expected);
+  // Every step header of the text lies in a step imported, in a diagnostic's
+  // range or has one on its line, or is LLMCompiler's join(): nothing is
+  // dropped without a word.
+  const covered = (r: { start: { offset: number }; end: { offset: number } }, o: number) =>
+    r.start.offset <= o && (o < r.end.offset || o === r.start.offset);
+  for (const m of text.matchAll(HEADER[format])) {
+    const o = m.index + m[0].length - m[0].trimStart().length;
+    if (format === "llmcompiler" && /^\s*\d+\s*\.\s*join\s*\(/.test(text.slice(m.index))) continue;
+    const lineEnd = text.slice(o).search(/[\r\n]|$/) + o;
+    const ok =
+      built.origins.some((x) => covered(x.range, o)) ||
+      built.diagnostics.some(
+        (d) =>
+          covered(d.range, o) || (d.range.start.offset >= o && d.range.start.offset <= lineEnd),
+      );
+    expect(ok, `step at offset ${o} of ${JSON.stringify(text)}`).toBe(true);
+  }
   // The compiled graph keeps exactly the original's dependencies.
   const checked = checkImported(built);
   if (checked.graph !== undefined) {
