@@ -6,6 +6,7 @@ import { z } from "zod";
 import { checkImported, importPlan, readPlan } from "../src/compat/index.js";
 import { checkSource } from "../src/compiler/compile.js";
 import { defineTool } from "../src/compiler/tool.js";
+import { run } from "../src/runtime/run.js";
 import type { Diagnostic } from "../src/diagnostics/diagnostic.js";
 import { parse } from "../src/parser/parse.js";
 
@@ -247,6 +248,45 @@ describe("ReWOO import", () => {
         }),
     );
     expect(checked.graphEdges).toEqual(original);
+  });
+
+  it("runs the imported plan on Weft's scheduler: independent steps are in flight together", async () => {
+    const source = lines(
+      "Plan: Look up both.",
+      "#E1 = Wikipedia[Sava]",
+      "#E2 = Wikipedia[Drava]",
+      "Plan: Compare.",
+      "#E3 = LLM[Longer of: #E1 / #E2]",
+    );
+    // Each lookup finishes only once both have started: a sequential worker would hang.
+    let started = 0;
+    let release!: () => void;
+    const bothStarted = new Promise<void>((r) => (release = r));
+    const runTools = [
+      defineTool({
+        name: "Wikipedia",
+        input: z.object({ query: z.string() }),
+        output: z.string(),
+        run: async ({ query }) => {
+          if (++started === 2) release();
+          await bothStarted;
+          return `${query} page`;
+        },
+      }),
+      defineTool({
+        name: "LLM",
+        input: z.object({ prompt: z.string() }),
+        output: z.string(),
+        run: ({ prompt }) => `answer to ${prompt}`,
+      }),
+    ];
+    const r = await run(importPlan("rewoo", source).text, { tools: runTools });
+    expect(r.ok).toBe(true);
+    expect(r.value).toEqual({
+      E1: "Sava page",
+      E2: "Drava page",
+      E3: "answer to Longer of: Sava page / Drava page",
+    });
   });
 
   it("round-trips any input text: decoded Weft string parts give back the original", () => {
