@@ -77,6 +77,12 @@ describe("LLMCompiler import", () => {
     expect(r.diagnostics).toEqual([]);
   });
 
+  it("reads arguments spread over lines, numbers at a line start included", () => {
+    const r = importPlan("llmcompiler", lines("1. f([", "  1.5,", "  2.0])", "2. g($1)"));
+    expect(r.text).toBe(lines("$1 = f([1.5, 2])", "$2 = g($1)"));
+    expect(r.diagnostics).toEqual([]);
+  });
+
   it("imports a step whose `)` is missing when the next line starts a step, warning at the line end", () => {
     const r = importPlan(
       "llmcompiler",

@@ -35,6 +35,8 @@ import type { ImportOptions } from "./types.js";
 
 const STEP = /^[ \t]*(\d+)[ \t]*\.[ \t]*/;
 const CALL = /([A-Za-z_][\w.]*)[ \t]*\(/y;
+/** A line that starts the next step (`1.5,` inside a list does not). */
+const NEXT_STEP = /^[ \t]*\d+[ \t]*\.[ \t]*[A-Za-z_][\w.]*[ \t]*\(/;
 const THOUGHT = /^[ \t]*Thought[ \t]*:/i;
 const QUESTION = /^[ \t]*Question[ \t]*:/i;
 const END = "<END_OF_PLAN>";
@@ -108,7 +110,7 @@ class LlmCompilerReader implements ArgsContext {
   stopsCall(offset: number): boolean {
     const rest = this.src.text.slice(offset, offset + 200);
     return (
-      STEP.test(rest) ||
+      NEXT_STEP.test(rest) ||
       THOUGHT.test(rest) ||
       QUESTION.test(rest) ||
       SEPARATOR.test(rest) ||
