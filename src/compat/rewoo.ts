@@ -214,19 +214,16 @@ class RewooReader {
       }
     }
 
-    // Tool names first: an invalid one means the step cannot be written as Weft.
-    const tools = calls.map((c) => {
-      const name = this.#map[c.tool] ?? c.tool;
-      if (!isToolName(name)) {
-        this.#b.report(importDiag.invalidToolName(c.toolRange, name));
-        return undefined;
-      }
-      return name;
-    });
+    // Tool names first: an invalid one means the step cannot be written as
+    // Weft (reported once per step: one diagnostic per step not imported).
+    const tools = calls.map((c) => this.#map[c.tool] ?? c.tool);
+    const invalid = tools.findIndex((t) => !isToolName(t));
+    if (invalid >= 0)
+      this.#b.report(importDiag.invalidToolName(calls[invalid]!.toolRange, tools[invalid]!));
     const deps = new Set<string>();
     const values: Value[] = calls.map((c) => this.#input(c.open + 1, c.close, deps));
     const after = lineOf(src, Math.min(end, text.length - 1));
-    if (tools.some((t) => t === undefined)) {
+    if (invalid >= 0) {
       this.#b.comment(`not imported: ${text.slice(seg.start, Math.min(end + 1, after.end))}`);
       this.#rest(after.next, seg.end);
       return true;
