@@ -91,3 +91,19 @@ export { PlanExtractor, extractPlan, type ExtractedLine } from "./agent/extract.
 
 // ## Tools from the ecosystem
 export { stdTools, type StdOptions } from "./tools/std/index.js";
+
+// ## The peers' plan formats: ReWOO, LLMCompiler, Chain-of-Abstraction
+export {
+  importPlan,
+  readPlan,
+  checkImported,
+  FOREIGN_FORMATS,
+  IMPORT_CODES,
+  type ForeignFormat,
+  type ImportOptions,
+  type ImportResult,
+  type BuiltPlan,
+  type Origin,
+  type CheckedImport,
+  type CheckImportOptions,
+} from "./compat/index.js";
