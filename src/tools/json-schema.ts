@@ -56,10 +56,10 @@ function compiles(pattern: unknown): boolean {
   }
 }
 
-/** Does a local `$ref` (`#/$defs/x`, `#/definitions/x`, `#`) point at something in `root`? */
-function resolves(root: unknown, ref: string): boolean {
-  if (ref === "#") return true;
-  if (!ref.startsWith("#/")) return false;
+/** What a local `$ref` (`#/$defs/x`, `#/definitions/x`, `#`) points at in `root`. */
+function target(root: unknown, ref: string): unknown {
+  if (ref === "#") return root;
+  if (!ref.startsWith("#/")) return undefined;
   let at: unknown = root;
   for (const raw of ref.slice(2).split("/")) {
     let key: string;
@@ -68,11 +68,32 @@ function resolves(root: unknown, ref: string): boolean {
     } catch {
       return false;
     }
-    if (!isRecord(at) && !Array.isArray(at)) return false;
-    if (!Object.hasOwn(at, key)) return false;
+    if (!isRecord(at) && !Array.isArray(at)) return undefined;
+    if (!Object.hasOwn(at, key)) return undefined;
     at = (at as Record<string, unknown>)[key];
   }
-  return isRecord(at) || typeof at === "boolean";
+  return isRecord(at) || typeof at === "boolean" ? at : undefined;
+}
+
+const UNGUARDED = ["anyOf", "oneOf", "allOf"];
+
+/**
+ * Does `ref` lead back to itself without passing through a property or an
+ * item (`{ $ref: "#" }`, `{ anyOf: [{ $ref: "#" }] }`)? Such a schema
+ * describes nothing, and zod would recurse forever on any value.
+ */
+function loopsToItself(root: unknown, ref: string): boolean {
+  const start = target(root, ref);
+  const seen = new Set<unknown>();
+  const visit = (node: unknown): boolean => {
+    if (!isRecord(node) || seen.has(node)) return false;
+    seen.add(node);
+    const inner = node["$ref"];
+    if (typeof inner === "string")
+      return target(root, inner) === start || visit(target(root, inner));
+    return UNGUARDED.some((k) => Array.isArray(node[k]) && (node[k] as unknown[]).some(visit));
+  };
+  return visit(start);
 }
 
 /** A copy of `schema` that `z.fromJSONSchema` (draft 2020-12) reads without throwing, as far as can be told. */
@@ -86,7 +107,7 @@ function rewrite(node: unknown, root: unknown, depth: number): JsonSchema {
   const ref = node["$ref"];
   if (typeof ref === "string") {
     // Siblings of `$ref` are ignored before 2020-12, and rarely matter after it.
-    if (!resolves(root, ref)) return {};
+    if (target(root, ref) === undefined || loopsToItself(root, ref)) return {};
     return { $ref: ref.replace(/^#\/definitions\//, "#/$defs/") };
   }
   if (node["$ref"] !== undefined || node["$dynamicRef"] !== undefined) return {};
