@@ -1,0 +1,99 @@
+// The tool-source flags every tool-using command shares: --tools, --mcp,
+// --std and the capability grants --allow-net/--allow-read/--allow-write,
+// and tool names that two sources define.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { weft } from "./cli-harness.js";
+
+const root = resolve(import.meta.dirname, "..");
+const calc = `node ${join(root, "test/fixtures/mcp/calc.mjs")}`;
+const dir = mkdtempSync(join(tmpdir(), "weft-tool-flags-"));
+writeFileSync(join(dir, "notes.txt"), "hello from a file");
+writeFileSync(join(dir, "math.plan"), '$x = math.eval("6 * 7")\nreturn $x\n');
+writeFileSync(join(dir, "read.plan"), 'return file.read("notes.txt")\n');
+writeFileSync(join(dir, "fetch.plan"), 'return http.get("http://example.invalid/x")\n');
+const zodTool = (name: string) =>
+  `import { z } from "zod";\nexport default [{ name: ${JSON.stringify(name)}, input: z.object({}), run: () => 1 }];\n`;
+writeFileSync(join(dir, "dup-std.mjs"), zodTool("math.eval"));
+writeFileSync(join(dir, "dup-mcp.mjs"), zodTool("calc.add"));
+
+describe("--std", () => {
+  it("loads the standard library for check and run", async () => {
+    expect((await weft(["check", "math.plan", "--std"], { cwd: dir })).code).toBe(0);
+    const r = await weft(["run", "math.plan", "--std"], { cwd: dir });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("42\n");
+  });
+
+  it("grants file reads under --allow-read, and names the flag when it is missing", async () => {
+    const granted = await weft(["run", "read.plan", "--std", "--allow-read", "."], { cwd: dir });
+    expect(granted.stdout).toBe("hello from a file\n");
+    const denied = await weft(["run", "read.plan", "--std"], { cwd: dir });
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain("run with --allow-read DIR");
+  });
+
+  it("takes --allow-net as a comma-separated list, and names the flag for other hosts", async () => {
+    const r = await weft(["run", "fetch.plan", "--std", "--allow-net", "a.example, b.example"], {
+      cwd: dir,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("run with --allow-net example.invalid");
+  });
+
+  it.each(["--allow-net", "--allow-read", "--allow-write"])(
+    "%s without --std is a usage error",
+    async (flag) => {
+      const r = await weft(["run", "math.plan", flag, "x"], { cwd: dir });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`weft: ${flag} grants the standard library a capability: add --std\n`);
+    },
+  );
+});
+
+describe("a tool name two sources define", () => {
+  it("--tools and --std", async () => {
+    const r = await weft(["check", "math.plan", "--tools", "dup-std.mjs", "--std"], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      "weft: tool `math.eval` is defined twice: by --tools dup-std.mjs and by --std\n",
+    );
+  });
+
+  it("--tools and --mcp, with a hint to name the server", async () => {
+    const r = await weft(["check", "math.plan", "--tools", "dup-mcp.mjs", "--mcp", calc], {
+      cwd: dir,
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'weft: tool `calc.add` is defined twice: by --tools dup-mcp.mjs and by --mcp server `calc` (name the server with --mcp "NAME=command ...")\n',
+    );
+  });
+});
+
+describe("help", () => {
+  it.each(["check", "compile", "run", "mcp"])(
+    "weft %s --help lists the tool flags",
+    async (cmd) => {
+      const r = await weft([cmd, "--help"]);
+      expect(r.code).toBe(0);
+      for (const flag of [
+        "--tools",
+        "--mcp",
+        "--std",
+        "--allow-net",
+        "--allow-read",
+        "--allow-write",
+      ])
+        expect(r.stdout).toContain(flag);
+    },
+  );
+
+  it("weft mcp --help says how to register it and its exit codes", async () => {
+    const r = await weft(["mcp", "--help"]);
+    expect(r.stdout).toContain('"command": "npx", "args": ["weft", "mcp"');
+    expect(r.stdout).toContain("Exit status: 0");
+  });
+});
