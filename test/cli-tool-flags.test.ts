@@ -14,10 +14,10 @@ writeFileSync(join(dir, "notes.txt"), "hello from a file");
 writeFileSync(join(dir, "math.plan"), '$x = math.eval("6 * 7")\nreturn $x\n');
 writeFileSync(join(dir, "read.plan"), 'return file.read("notes.txt")\n');
 writeFileSync(join(dir, "fetch.plan"), 'return http.get("http://example.invalid/x")\n');
-const zodTool = (name: string) =>
-  `import { z } from "zod";\nexport default [{ name: ${JSON.stringify(name)}, input: z.object({}), run: () => 1 }];\n`;
-writeFileSync(join(dir, "dup-std.mjs"), zodTool("math.eval"));
-writeFileSync(join(dir, "dup-mcp.mjs"), zodTool("calc.add"));
+const tool = (name: string) =>
+  `export default [{ name: ${JSON.stringify(name)}, inputSchema: {}, run: () => 1 }];\n`;
+writeFileSync(join(dir, "dup-std.mjs"), tool("math.eval"));
+writeFileSync(join(dir, "dup-mcp.mjs"), tool("calc.add"));
 
 describe("--std", () => {
   it("loads the standard library for check and run", async () => {

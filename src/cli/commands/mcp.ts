@@ -40,13 +40,20 @@ Exit status: 0 when the client closes the connection (or on Ctrl-C), 2 usage err
 }
 
 async function serveMcp(flags: ToolFlags, io: Io): Promise<number> {
-  const opened = await openTools(flags, io);
+  // Before the tools load: a module that logs as it is imported must not write to stdout either.
+  const restoreConsole = consoleToStderr();
+  let opened: Awaited<ReturnType<typeof openTools>>;
+  try {
+    opened = await openTools(flags, io);
+  } catch (e) {
+    restoreConsole();
+    throw e;
+  }
   // Loaded here, not at the top: the other commands never need the server side of the SDK.
   const [{ createWeftMcpServer }, { StdioServerTransport }] = await Promise.all([
     import("../../tools/mcp-server.js"),
     import("@modelcontextprotocol/sdk/server/stdio.js"),
   ]);
-  const restoreConsole = consoleToStderr();
   const server = createWeftMcpServer({ tools: opened.tools, name: "weft", version: version() });
   try {
     const done = new Promise<void>((resolve) => {
