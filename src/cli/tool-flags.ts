@@ -61,9 +61,10 @@ export function addToolFlags(command: Command, options: ToolFlagOptions = {}): C
   if (options.llm === true) {
     command
       .addOption(
-        new Option("--model <name>", "the model of the standard library's llm.complete").env(
-          "WEFT_MODEL",
-        ),
+        new Option(
+          "--model <name>",
+          "the model of the standard library's llm.complete (else $OPENAI_MODEL)",
+        ).env("WEFT_MODEL"),
       )
       .addOption(
         new Option("--base-url <url>", "OpenAI-compatible endpoint of llm.complete").env(
@@ -153,7 +154,7 @@ function mergeSources(sources: Source[]): AnyTool[] {
 
 async function stdLibrary(flags: ToolFlags, io: Io): Promise<AnyTool[]> {
   const { stdTools } = await import("../tools/std/index.js");
-  const model = flags.model ?? process.env["WEFT_MODEL"];
+  const model = flags.model ?? process.env["WEFT_MODEL"] ?? process.env["OPENAI_MODEL"];
   const baseURL = flags.baseUrl ?? process.env["OPENAI_BASE_URL"];
   const apiKey = flags.apiKey ?? process.env["OPENAI_API_KEY"];
   const options: StdOptions = {

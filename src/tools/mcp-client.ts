@@ -172,7 +172,7 @@ const ListToolsPage = z.looseObject({
 });
 type McpToolInfo = z.infer<typeof ListToolsPage>["tools"][number];
 
-class McpServer {
+class ServerConnection {
   readonly name: string;
   readonly #config: McpServerConfig;
   readonly #client = new Client({ name: "weft", version: "0.1.0" }, { capabilities: {} });
@@ -343,7 +343,7 @@ export async function connectMcp(servers: readonly McpServerConfig[]): Promise<M
       );
     names.set(name, config);
   }
-  const started = [...names].map(([name, config]) => new McpServer(name, config));
+  const started = [...names].map(([name, config]) => new ServerConnection(name, config));
   const close = async (): Promise<void> => {
     await Promise.all(started.map((s) => s.close()));
   };
