@@ -15,6 +15,7 @@ import { toolSet, type ToolSet } from "../compiler/tool.js";
 import { importPlan } from "../compat/index.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { renderDiagnostics } from "../diagnostics/render.js";
+import { parse } from "../parser/parse.js";
 import type { RunResult } from "../runtime/types.js";
 import { runBaseline } from "./baselines.js";
 import { extractPlan, PlanExtractor, type ExtractedLine } from "./extract.js";
@@ -60,6 +61,7 @@ export function createAgent(options: AgentOptions): Agent {
     ...(options.system === undefined ? {} : { system: options.system }),
     ...(options.examples === undefined ? {} : { examples: options.examples }),
     ...(options.planFormat === undefined ? {} : { planFormat: options.planFormat }),
+    ...(options.solver === undefined ? {} : { solver: options.solver }),
   };
   return {
     plannerPrompt: plannerSystemPrompt(tools, prompt),
@@ -207,13 +209,19 @@ class Ask {
       this.#executionMs = (this.#executionMs ?? 0) + (runEnd - Math.min(firstStart, runStart));
       this.#checkCancelled();
 
+      const { values, failures } = this.#bindingResults(plan.graph, result);
+      if (this.#o.solver === "auto") {
+        const answer = directAnswer(plan.text, result, values);
+        if (answer !== undefined) return { answer };
+      }
       const evidence = evidenceText(
         plan.text,
-        this.#bindingResults(plan.graph, result),
+        values,
         this.#o.maxEvidenceChars ?? DEFAULT_MAX_EVIDENCE_CHARS,
+        failures,
       );
       const last = round >= maxReplans;
-      const solver = solverMessages(this.#question, plan.text, evidence);
+      const solver = solverMessages(this.#question, evidence);
       if (last) solver.push({ role: "user", content: LAST_ROUND });
       const reply = await this.#chat("solver", solver, false);
       const decision = parseSolverReply(reply);
@@ -232,7 +240,7 @@ class Ask {
       messages = replanMessages(
         this.#question,
         this.#tools,
-        { plan: plan.text, evidence, reason: decision.reason },
+        { evidence, reason: decision.reason },
         this.#prompt,
       );
     }
@@ -381,18 +389,24 @@ class Ask {
     if (this.#signal.aborted) throw new Stop({ kind: "cancelled", message: "cancelled" });
   }
 
-  /** Each call binding's result (or its error), and the plan's result as `return`. */
-  #bindingResults(graph: PlanGraph, result: RunResult): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
+  /** Each call binding's result, the failed ones' errors, and the plan's result as `return`. */
+  #bindingResults(
+    graph: PlanGraph,
+    result: RunResult,
+  ): { values: Record<string, unknown>; failures: Record<string, string> } {
+    const values: Record<string, unknown> = {};
+    const failures: Record<string, string> = {};
     const failed = new Map<string, string>();
     for (const e of result.errors) if (e.node !== undefined) failed.set(e.node.id, e.message);
     for (const node of graph.nodes) {
       if (node.binding === undefined) continue;
-      if (Object.hasOwn(result.results, node.id)) out[node.binding] = result.results[node.id];
-      else out[node.binding] = { error: failed.get(node.id) ?? "not run" };
+      if (Object.hasOwn(result.results, node.id)) values[node.binding] = result.results[node.id];
+      else if (failed.has(node.id)) failures[node.binding] = failed.get(node.id)!;
+      else values[node.binding] = undefined;
     }
-    if (result.value !== undefined && !Object.hasOwn(out, "return")) out["return"] = result.value;
-    return out;
+    if (result.value !== undefined && !Object.hasOwn(values, "return"))
+      values["return"] = result.value;
+    return { values, failures };
   }
 
   #result(outcome: { answer: string } | { error: AgentError }): AskResult {
@@ -491,6 +505,43 @@ function busyMs(calls: readonly ToolCallRecord[]): number | undefined {
     to = Math.max(to, end);
   }
   return total + (to - from);
+}
+
+// ## Direct answers (solver "auto")
+
+/**
+ * The answer a plan returned itself, or undefined when the solver must answer.
+ * The rule, read from the plan's AST and results: the run had no error; the
+ * last statement is `return` of a string literal that interpolates at least
+ * one `$ref`; and every interpolated value is a string, a number or a boolean
+ * (an object, a list, null or a missing value would put JSON or a hole into
+ * the sentence: that needs a solver). A bare `return $x`, even of a string a
+ * tool made, is a tool result, not the planner's answer: it goes to the solver.
+ */
+export function directAnswer(
+  planText: string,
+  result: Pick<RunResult, "ok" | "value" | "errors">,
+  values: Record<string, unknown>,
+): string | undefined {
+  if (!result.ok || result.errors.length > 0 || typeof result.value !== "string") return undefined;
+  const last = parse(planText).plan.statements.at(-1);
+  if (last?.kind !== "Return" || last.value.kind !== "String") return undefined;
+  const refs = last.value.parts.filter((p) => p.kind === "Ref");
+  if (refs.length === 0) return undefined;
+  for (const ref of refs) {
+    if (!Object.hasOwn(values, ref.variable.name)) return undefined;
+    let v: unknown = values[ref.variable.name];
+    for (const step of ref.path) {
+      if (v === null || typeof v !== "object") return undefined;
+      v =
+        step.kind === "Field"
+          ? (v as Record<string, unknown>)[step.name]
+          : (v as unknown[])[step.index];
+    }
+    if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") return undefined;
+  }
+  const answer = result.value.trim();
+  return answer === "" ? undefined : answer;
 }
 
 function asAgentError(e: unknown): AgentError {

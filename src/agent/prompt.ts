@@ -6,11 +6,16 @@
 // question of an agent, so servers can cache their prefix.
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import { checkSource } from "../compiler/compile.js";
+import { endOffset, startOffset } from "../diagnostics/range.js";
+import { parse } from "../parser/parse.js";
 import { toolSignature } from "../compiler/signature.js";
 import { toolSet, type AnyTool, type ToolSet } from "../compiler/tool.js";
 import { fieldOf, isAssignable, typeFromZod, type Type } from "../compiler/types.js";
 import { ROLE_LINE } from "./roles.js";
 import type { LlmRole, PlanFormat } from "./types.js";
+
+/** `always`: a solver call answers from the results; `auto`: a plan may return the answer itself. */
+export type SolverPolicy = "always" | "auto";
 
 export interface PromptOptions {
   /** Extra text appended to the planner's system prompt. */
@@ -18,28 +23,31 @@ export interface PromptOptions {
   /** Worked examples shown instead of the generated ones (written in `planFormat`). */
   examples?: { question: string; plan: string }[];
   planFormat?: PlanFormat;
+  /** Default `always`; `auto` teaches the Weft planner to return the answer as a sentence when it can. */
+  solver?: SolverPolicy;
 }
 
 // ## The language, as the planner needs it
-const WEFT_LANGUAGE = `Weft checks your plan, then runs it: each call starts as soon as the values it needs exist, so calls that do not depend on each other run in parallel. You do not see the results; a solver answers the question from them.
+// Each construct is taught once, in the fewest words a model needs: this text
+// is re-read on every planner request, so every line of it costs on every ask.
+const WEFT_RUNS = `Weft checks your plan and runs it: each call starts as soon as its inputs exist, so independent calls run in parallel. You do not see the results.`;
 
-The language:
-- One statement per line: \`$name = tool(arguments)\`. Inside ( ) [ ] { } a statement may go on over several lines.
-- Arguments: positional in parameter order, or named: \`tool("x", limit: 3)\`; positional ones first. Parameters marked \`?\` may be left out.
-- Values are JSON: "text", 'text', 42, 3.5, true, false, null, [1, 2], {key: "value"}.
-- \`$name\` is the result of a line above; select from it with \`.field\` and \`[index]\`: \`$hits[0].title\`. Bind each name once.
-- Strings interpolate references: "$page.title has \${count} words". Write \\$ for a dollar sign.
-- \`$all = each $x in $list: tool($x.field)\` calls the tool once per item, in parallel; the result is a list.
-- Calls nest: \`tool(other($a))\`. A call alone on a line runs for its effect.
-- \`return value\` is the last line; it holds what the answer needs: \`return {a: $a, b: $b}\`.
-- \`#\` starts a comment.
+const WEFT_LANGUAGE = `- One statement per line: \`$name = tool(arguments)\`; inside ( ) [ ] { } it may span lines. Bind each name once.
+- Arguments by position or by name: \`tool("x", limit: 3)\`. Parameters marked \`?\` may be left out.
+- Values are JSON: "text", 42, true, null, [1, 2], {key: "value"}.
+- \`$name\` is a result of a line above; select from it: \`$hits[0].title\`.
+- Strings interpolate references: "$page.title has \${count} words" (\\$ is a dollar sign).
+- \`$all = each $x in $list: tool($x.field)\` calls the tool per item, in parallel, giving a list.
+- Calls nest: \`tool(other($a))\`. A call alone on a line runs for its effect. \`#\` starts a comment.
 
-Rules:
-- Write only the plan: no prose, no code fences. A \`#\` comment may explain a step.
-- Call only the tools listed above, with their parameter names and types.
-- Never invent a result or work out in your head what a tool can compute.
-- Do not chain calls that do not depend on each other.
-- End with \`return\`.`;
+Rules: write only the plan (no prose, no code fences). Call only the tools listed, with their parameter names and types. Never invent a result or work out in your head what a tool can compute. Do not chain calls that do not depend on each other.`;
+
+/** How the plan ends: what the solver gets, or (solver "auto") the answer itself. */
+function weftReturn(solver: SolverPolicy): string {
+  return solver === "auto"
+    ? `End with \`return\`. When the answer can be written from the results without judgement, return it as a sentence: \`return "The total is $total km."\`; it is the answer and no solver runs. Otherwise return the values the answer needs: \`return {a: $a, b: $b}\`; a solver answers from them.`
+    : `End with \`return\` and the values the answer needs: \`return {a: $a, b: $b}\`. A solver answers from them.`;
+}
 
 const REWOO_LANGUAGE = `Write the plan in the ReWOO format (not in Weft): for each step, a \`Plan:\` line saying what it is for, then the step on its own line: \`#E<n> = Tool[input]\`.
 - The input is plain text, without quotes; it is the tool's first argument (the other parameters keep their defaults).
@@ -66,13 +74,9 @@ function systemPrompt(role: LlmRole, tools: ToolSet, o: PromptOptions): string {
   if (format !== "weft")
     parts.push("This time, write the plan in another format, described below.");
   parts.push(`Tools:\n${toolLines(tools)}`);
-  parts.push(
-    format === "rewoo"
-      ? REWOO_LANGUAGE
-      : format === "llmcompiler"
-        ? LLMCOMPILER_LANGUAGE
-        : WEFT_LANGUAGE,
-  );
+  if (format === "weft")
+    parts.push(`${WEFT_RUNS}\n${WEFT_LANGUAGE}\n${weftReturn(o.solver ?? "always")}`);
+  else parts.push(format === "rewoo" ? REWOO_LANGUAGE : LLMCOMPILER_LANGUAGE);
   const examples = o.examples ?? generatedExamples(tools, format);
   if (examples.length > 0) parts.push(examples.map(exampleText).join("\n\n"));
   if (o.system !== undefined && o.system.trim() !== "") parts.push(o.system.trim());
@@ -135,7 +139,7 @@ export function repairMessages(
 export function replanMessages(
   question: string,
   tools: ToolSet | Iterable<AnyTool>,
-  previous: { plan: string; evidence: string; reason: string },
+  previous: { evidence: string; reason: string },
   o: PromptOptions = {},
 ): ChatCompletionMessageParam[] {
   return [
@@ -144,9 +148,8 @@ export function replanMessages(
       role: "user",
       content: [
         `Question: ${question}`,
-        `The previous plan:\n${previous.plan.trim()}`,
-        `Its results:\n${previous.evidence.trim()}`,
-        `Why they do not answer the question: ${previous.reason.trim()}`,
+        `${RESULTS_HEADER}\n${previous.evidence.trim()}`,
+        `Why this does not answer the question: ${previous.reason.trim()}`,
         "Write a new plan that gets what is missing. You may use the values above as literals; a call repeated exactly as before is not run again.",
       ].join("\n\n"),
     },
@@ -154,21 +157,17 @@ export function replanMessages(
 }
 
 // ## Solver
-const SOLVER = `You get a question, the plan that was run for it, and the plan's results (the evidence).
-Answer from the evidence. Reply with one line: \`Answer: <the answer>\` — short and direct, with no reasoning after it.
-If the evidence cannot answer the question (a call failed, a result is missing or beside the point), reply instead: \`Replan: <what is missing and why>\`.`;
+const SOLVER = `Reply with one line: \`Answer: <the answer>\`, short and direct.
+If the results cannot answer the question (a call failed, a value is missing or beside the point), reply \`Replan: <what is missing>\` instead.`;
 
-export function solverMessages(
-  question: string,
-  plan: string,
-  evidence: string,
-): ChatCompletionMessageParam[] {
+/** The header of the plan-with-results text in the solver and replan prompts. */
+const RESULTS_HEADER = "The plan that ran, each result after its line (→):";
+
+/** The solver's request: the question and the plan with its results (`evidenceText`). */
+export function solverMessages(question: string, evidence: string): ChatCompletionMessageParam[] {
   return [
     { role: "system", content: `${ROLE_LINE.solver}\n${SOLVER}` },
-    {
-      role: "user",
-      content: `Question: ${question}\n\nPlan:\n${plan.trim()}\n\nEvidence:\n${evidence.trim()}`,
-    },
+    { role: "user", content: `Question: ${question}\n\n${RESULTS_HEADER}\n${evidence.trim()}` },
   ];
 }
 
@@ -218,24 +217,20 @@ function unwrap(text: string): string {
   }
 }
 
-// ## Evidence
+// ## Evidence: the plan with each result after its line
+// The solver (and a replan) reads each statement with its result right after
+// it, so the plan is sent once and no binding name is repeated:
+//   $pop = wiki.fact("Tokyo", "population")  → 13960000
+const ARROW = "  → ";
 const CUT = (n: number): string => `[cut: ${n} more chars]`;
 
 function json(value: unknown): string {
-  if (value === undefined) return "(no value: the call did not run)";
+  if (value === undefined) return "(not run)";
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
     return String(value);
   }
-}
-
-/** The order bindings appear in the plan, so the solver reads them as it reads the plan. */
-function planOrder(plan: string): Map<string, number> {
-  const order = new Map<string, number>();
-  for (const m of plan.matchAll(/^[ \t]*\$([A-Za-z_][A-Za-z0-9_]*|[0-9]+)[ \t]*=/gm))
-    if (!order.has(m[1]!)) order.set(m[1]!, order.size);
-  return order;
 }
 
 /** Cuts at `n` characters without splitting a surrogate pair. */
@@ -245,55 +240,84 @@ function head(s: string, n: number): string {
 }
 
 /**
- * The plan's results as the solver reads them: one line per binding, in plan
- * order, then the plan's `return` value, within `maxChars` characters. When
- * they do not fit, the longest values are cut, each to the same share, with an
- * explicit `[cut: N more chars]`; no binding is ever left out (its line may
- * hold only the marker when `maxChars` is tiny).
+ * Fits rendered values into `budget` characters. Water-filling: short values
+ * whole, the long ones share what is left, each cut with an explicit
+ * `[cut: N more chars]` (only the marker when the budget is tiny).
+ */
+function fitValues(values: string[], budget: number): string[] {
+  const total = values.reduce((n, v) => n + v.length, 0);
+  if (total <= budget) return values;
+  let left = Math.max(0, budget);
+  const share = new Map<number, number>();
+  const byLength = values.map((_, i) => i).sort((a, b) => values[a]!.length - values[b]!.length);
+  let count = byLength.length;
+  for (const i of byLength) {
+    const len = values[i]!.length;
+    const fair = Math.floor(left / count);
+    // A cut value also carries its marker.
+    share.set(i, len <= fair ? len : Math.max(0, fair - CUT(len).length - 1));
+    left -= len <= fair ? len : fair;
+    count--;
+  }
+  return values.map((v, i) => {
+    const keep = share.get(i) ?? 0;
+    if (keep >= v.length) return v;
+    const kept = head(v, keep);
+    return `${kept === "" ? "" : `${kept} `}${CUT(v.length - kept.length)}`;
+  });
+}
+
+/**
+ * The plan as the solver reads it: each statement (without its comments) with
+ * `  → result` after it — `→ failed: <why>` for a call that failed, `→ (not
+ * run)` for one that never ran — and the `return` line with the plan's value
+ * (unless it returns a bare `$name`, whose value is on that name's line).
+ * Results the plan text does not show get a `$name  → value` line at the end.
+ *
+ * `maxChars` bounds the results' text (values and cut markers, not the plan
+ * the model wrote): when they do not fit, the longest values are cut, each
+ * to the same share, with an explicit `[cut: N more chars]`. No binding is
+ * ever left out.
  */
 export function evidenceText(
   plan: string,
   results: Record<string, unknown>,
   maxChars: number,
+  failures: Readonly<Record<string, string>> = {},
 ): string {
-  const order = planOrder(plan);
-  const keys = Object.keys(results).sort(
-    (a, b) =>
-      (a === "return" ? Infinity : (order.get(a) ?? order.size)) -
-      (b === "return" ? Infinity : (order.get(b) ?? order.size)),
-  );
-  const entries = keys.map((k) => ({
-    prefix: k === "return" ? "return = " : `$${k} = `,
-    value: json(results[k]),
-  }));
-  if (entries.length === 0) return "(no results)";
-  const fixed = entries.reduce((n, e) => n + e.prefix.length, 0) + entries.length - 1;
-  const total = fixed + entries.reduce((n, e) => n + e.value.length, 0);
-  if (total <= maxChars) return entries.map((e) => e.prefix + e.value).join("\n");
-
-  // Water-filling: short values whole, the long ones share what is left.
-  let budget = Math.max(0, maxChars - fixed);
-  const share = new Map<number, number>();
-  const byLength = entries
-    .map((e, i) => i)
-    .sort((a, b) => entries[a]!.value.length - entries[b]!.value.length);
-  let left = byLength.length;
-  for (const i of byLength) {
-    const len = entries[i]!.value.length;
-    const fair = Math.floor(budget / left);
-    // A cut value also carries its marker.
-    const give = len <= fair ? len : Math.max(0, fair - CUT(len).length - 1);
-    share.set(i, give);
-    budget -= len <= fair ? len : fair;
-    left--;
+  const keys = new Set([...Object.keys(results), ...Object.keys(failures)]);
+  const lines: { text: string; key?: string }[] = [];
+  const shown = new Set<string>();
+  for (const s of parse(plan).plan.statements) {
+    const text = plan.slice(startOffset(s.range), endOffset(s.range)).trim();
+    let key: string | undefined;
+    if (s.kind === "Binding" && keys.has(s.target.name)) key = s.target.name;
+    else if (s.kind === "Return" && keys.has("return")) {
+      const v = s.value;
+      const bare = v.kind === "Ref" && v.path.length === 0 && keys.has(v.variable.name);
+      key = bare ? undefined : "return";
+      if (key === undefined) shown.add("return");
+    }
+    if (key !== undefined && shown.has(key)) key = undefined;
+    if (key !== undefined) shown.add(key);
+    lines.push(key === undefined ? { text } : { text, key });
   }
-  return entries
-    .map((e, i) => {
-      const keep = share.get(i) ?? 0;
-      if (keep >= e.value.length) return e.prefix + e.value;
-      const kept = head(e.value, keep);
-      return `${e.prefix}${kept === "" ? "" : `${kept} `}${CUT(e.value.length - kept.length)}`;
-    })
+  const rest = [...keys].filter((k) => !shown.has(k));
+  // The plan's value last, as in a plan.
+  rest.sort((a, b) => Number(a === "return") - Number(b === "return"));
+  for (const k of rest) lines.push({ text: k === "return" ? "return" : `$${k}`, key: k });
+  if (lines.length === 0) return "(no results)";
+
+  const valued = lines.filter((l) => l.key !== undefined);
+  const values = fitValues(
+    valued.map((l) =>
+      Object.hasOwn(failures, l.key!) ? `failed: ${failures[l.key!]}` : json(results[l.key!]),
+    ),
+    maxChars,
+  );
+  const valueOf = new Map(valued.map((l, i) => [l, values[i]!]));
+  return lines
+    .map((l) => (l.key === undefined ? l.text : `${l.text}${ARROW}${valueOf.get(l)!}`))
     .join("\n");
 }
 
@@ -419,8 +443,8 @@ function weftCandidates(tools: ToolInfo[]): { question: string; plan: string }[]
       const detail = callOf(b, 0, false, `$a${path}`);
       if (first === undefined || second === undefined || detail === undefined) continue;
       const lines = [
-        `$a = ${first}  # $a and $b do not depend on each other: they run in parallel`,
-        `$b = ${second}`,
+        `$a = ${first}`,
+        `$b = ${second}  # runs in parallel with $a`,
         `$c = ${detail}  # waits for $a only`,
       ];
       let ret = "return {first: $c, second: $b}";

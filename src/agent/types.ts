@@ -36,6 +36,14 @@ export interface AgentOptions {
   maxReplans?: number;
   /** Turns of the react / fc baselines before giving up (default 12). */
   maxTurns?: number;
+  /**
+   * When a solver call answers (plan / stream modes). `always` (default): after
+   * every plan run. `auto`: the planner is told it may end with `return "<the
+   * answer as a sentence with $refs>"`; when the final plan ran without an
+   * error and returns such a sentence of plain values, that sentence is the
+   * answer and no solver call is made. Anything else goes to the solver.
+   */
+  solver?: "always" | "auto";
   /** Evidence given to the solver, in characters of JSON (default 8000); longer results are cut with a note. */
   maxEvidenceChars?: number;
   /** Extra text for the planner's system prompt. */
@@ -65,12 +73,20 @@ export interface LlmUsage {
 
 export interface LlmCallRecord {
   role: LlmRole;
+  /**
+   * For a failed request: completion tokens of what arrived before it failed;
+   * prompt tokens counted with the tokenizer when the server took the
+   * request (a timeout, a cancel, a cut stream), 0 when it refused it or was
+   * never reached (an HTTP error status, a connection error).
+   */
   usage: LlmUsage;
   /** Milliseconds since `ask` started. */
   start: number;
   /** When the first content or tool-call token arrived. */
   firstToken?: number;
   end: number;
+  /** Set when the request failed: why, in one line. */
+  error?: { kind: AgentErrorKind; message: string };
 }
 
 export interface Usage {
@@ -145,7 +161,14 @@ export interface AgentError {
 
 export type AgentEvent =
   | { type: "llm-start"; role: LlmRole; t: number }
-  | { type: "llm-end"; role: LlmRole; t: number; usage: LlmUsage }
+  | {
+      type: "llm-end";
+      role: LlmRole;
+      t: number;
+      usage: LlmUsage;
+      /** Set when the request failed (it still counts in `usage`). */
+      error?: { kind: AgentErrorKind; message: string };
+    }
   | { type: "statement"; text: string; line: number; t: number }
   | { type: "note"; text: string; t: number }
   | { type: "diagnostics"; diagnostics: Diagnostic[]; t: number }
