@@ -499,3 +499,82 @@ describe("agent: peer plan formats", () => {
     expect(t.calls.filter((c) => c === "x")).toHaveLength(1);
   });
 });
+
+describe("agent: solver auto (the plan may return the answer itself)", () => {
+  it("answers with the plan's sentence and makes one LLM call", async () => {
+    const t = testTools();
+    const plan = '$a = lookup("x")\n$n = math(1, 2)\nreturn "$a and ${n} more"\n';
+    const { agent, server } = await agentWith([plan], {
+      tools: t.tools,
+      mode: "stream",
+      solver: "auto",
+    });
+    const r = await agent.ask("q");
+    expect(r.error).toBeUndefined();
+    expect(r.answer).toBe("X! and 3 more");
+    expect(server.requests.map((q) => q.role)).toEqual(["planner"]);
+    expect(r.usage.llmCalls).toBe(1);
+    expect(r.timings.solveMs).toBeUndefined();
+    // the planner was told it may do so
+    expect(text(server.requests[0] as ChatRequest)).toContain("as a sentence");
+  });
+
+  it("calls the solver when the plan returns values, a bare tool result or a sentence of objects", async () => {
+    const obj = defineTool({ name: "obj", input: z.object({}), run: () => ({ k: 1 }) });
+    for (const plan of [
+      '$a = lookup("x")\nreturn {a: $a}\n', // values
+      '$a = lookup("x")\nreturn $a\n', // a tool's string, not the planner's sentence
+      '$a = lookup("x")\nreturn "fixed text"\n', // no result in it
+      '$a = lookup("x")\n$o = obj()\nreturn "$a and $o"\n', // an object would show as JSON
+      '$a = lookup("x")\n$o = obj()\nreturn "$a and $o.missing"\n', // a hole
+    ]) {
+      const t = testTools();
+      const { agent, server } = await agentWith([plan, "Answer: from the solver"], {
+        tools: [...t.tools, obj],
+        mode: "plan",
+        solver: "auto",
+      });
+      const r = await agent.ask("q");
+      expect(r.answer, plan).toBe("from the solver");
+      expect(server.requests.map((q) => q.role)).toEqual(["planner", "solver"]);
+      await server.close();
+    }
+  });
+
+  it("leaves the default (always) unchanged: a sentence still goes to the solver", async () => {
+    const t = testTools();
+    const { agent, server } = await agentWith(
+      ['$a = lookup("x")\nreturn "it is $a"\n', "Answer: it is X!"],
+      { tools: t.tools, mode: "plan" },
+    );
+    const r = await agent.ask("q");
+    expect(r.answer).toBe("it is X!");
+    expect(server.requests.map((q) => q.role)).toEqual(["planner", "solver"]);
+    expect(agent.plannerPrompt).not.toContain("as a sentence");
+  });
+
+  it("sends a failed run to the solver, which can still ask for a new plan", async () => {
+    const t = testTools();
+    const failing = defineTool({
+      name: "broken",
+      input: z.object({}),
+      output: z.string(),
+      run: () => {
+        throw new Error("service down");
+      },
+    });
+    const { agent, server } = await agentWith(
+      (req) => {
+        if (req.role === "planner") return '$b = broken()\nreturn "it is $b"\n';
+        if (req.role === "replan") return '$a = lookup("x")\nreturn "it is $a"\n';
+        return "Replan: broken failed";
+      },
+      { tools: [...t.tools, failing], mode: "stream", solver: "auto" },
+    );
+    const r = await agent.ask("q");
+    expect(r.error).toBeUndefined();
+    expect(r.answer).toBe("it is X!");
+    expect(server.requests.map((q) => q.role)).toEqual(["planner", "solver", "replan"]);
+    expect(text(server.requests[1] as ChatRequest)).toMatch(/→ failed: .*service down/);
+  });
+});
