@@ -56,6 +56,8 @@ interface Measure {
   extraPlans: number;
   /** Prompt tokens by role (planner, solver, react...). */
   promptByRole: Record<string, number>;
+  /** Completion tokens by role. */
+  completionByRole: Record<string, number>;
 }
 
 // ## The scripted model
@@ -99,9 +101,12 @@ function policy(item: Item, req: ChatRequest): ScriptedReply | string {
   }
 }
 
-function byRole(result: AskResult): Record<string, number> {
+function byRole(
+  result: AskResult,
+  kind: "promptTokens" | "completionTokens",
+): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const c of result.usage.calls) out[c.role] = (out[c.role] ?? 0) + c.usage.promptTokens;
+  for (const c of result.usage.calls) out[c.role] = (out[c.role] ?? 0) + c.usage[kind];
   return out;
 }
 
@@ -157,7 +162,8 @@ async function measure(
           firstToolMs: result.timings.firstToolStartMs,
           toolCalls: result.toolCalls.length,
           extraPlans: roles.filter((r) => r === "repair" || r === "replan").length,
-          promptByRole: byRole(result),
+          promptByRole: byRole(result, "promptTokens"),
+          completionByRole: byRole(result, "completionTokens"),
         });
         process.stderr.write(
           `  ${item.scenario} ${item.id} (branch ${item.branch}) ${mode}: ${Math.round(wallMs)} ms${result.ok ? "" : ` FAILED ${result.error?.message ?? ""}`}\n`,
@@ -227,13 +233,16 @@ function modeTable(title: string, ms: Measure[], modes: AgentMode[]): Map<AgentM
     const of = ms.filter((m) => m.mode === mode);
     const roles = [...new Set(of.flatMap((m) => Object.keys(m.promptByRole)))];
     return roles
-      .map((role) => `${role} ${int(mean(of.map((m) => m.promptByRole[role] ?? 0)))}`)
+      .map(
+        (role) =>
+          `${role} ${int(mean(of.map((m) => m.promptByRole[role] ?? 0)))} in / ${int(mean(of.map((m) => m.completionByRole[role] ?? 0)))} out`,
+      )
       .join(" + ");
   };
   const planModes = modes.filter((m) => m === "plan" || m === "stream");
   if (planModes.length > 0)
     console.log(
-      `Prompt tokens per question by request: ${planModes.map((m) => `${m}: ${split(m)}`).join("; ")}.\n`,
+      `Tokens per question by request (prompt in / completion out): ${planModes.map((m) => `${m}: ${split(m)}`).join("; ")}.\n`,
     );
   const extra = [...rows].filter(([, r]) => r.extraPlans > 0);
   if (extra.length > 0)
