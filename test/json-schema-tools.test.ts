@@ -163,6 +163,114 @@ describe("JSON Schema as checker types", () => {
   });
 });
 
+// Input schemas as published servers send them: zod-to-json-schema (the
+// filesystem server's edit_file) and pydantic (mcp-server-fetch; a FastMCP
+// tool with a nested model in `$defs` and Optional fields).
+const realSchemas = [
+  {
+    name: "fs.edit_file",
+    schema: {
+      type: "object",
+      properties: {
+        path: { type: "string" },
+        edits: {
+          type: "array",
+          items: {
+            type: "object",
+            properties: {
+              oldText: { type: "string", description: "Text to search for - must match exactly" },
+              newText: { type: "string" },
+            },
+            required: ["oldText", "newText"],
+            additionalProperties: false,
+          },
+        },
+        dryRun: { type: "boolean", default: false },
+      },
+      required: ["path", "edits"],
+      additionalProperties: false,
+      $schema: "http://json-schema.org/draft-07/schema#",
+    },
+    signature:
+      "fs.edit_file(path: string, edits: list of {oldText: string, newText: string}, dryRun?: boolean) -> any",
+    valid: { path: "a.txt", edits: [{ oldText: "x", newText: "y" }] },
+    invalid: { path: "a.txt", edits: [{ oldText: "x" }] },
+  },
+  {
+    name: "fetch.fetch",
+    schema: {
+      properties: {
+        url: {
+          description: "URL to fetch",
+          format: "uri",
+          minLength: 1,
+          title: "Url",
+          type: "string",
+        },
+        max_length: {
+          default: 5000,
+          exclusiveMaximum: 1000000,
+          exclusiveMinimum: 0,
+          title: "Max Length",
+          type: "integer",
+        },
+        start_index: { default: 0, minimum: 0, title: "Start Index", type: "integer" },
+        raw: { default: false, title: "Raw", type: "boolean" },
+      },
+      required: ["url"],
+      title: "Fetch",
+      type: "object",
+    },
+    signature:
+      "fetch.fetch(url: string, max_length?: number, start_index?: number, raw?: boolean) -> any",
+    valid: { url: "https://example.com", max_length: 100 },
+    invalid: { url: "https://example.com", max_length: 0 },
+  },
+  {
+    name: "db.search",
+    schema: {
+      $defs: {
+        Filter: {
+          properties: {
+            field: { title: "Field", type: "string" },
+            value: {
+              anyOf: [{ type: "string" }, { type: "integer" }, { type: "null" }],
+              default: null,
+              title: "Value",
+            },
+          },
+          required: ["field"],
+          title: "Filter",
+          type: "object",
+        },
+      },
+      properties: {
+        query: { title: "Query", type: "string" },
+        filters: {
+          anyOf: [{ items: { $ref: "#/$defs/Filter" }, type: "array" }, { type: "null" }],
+          default: null,
+          title: "Filters",
+        },
+      },
+      required: ["query"],
+      title: "searchArguments",
+      type: "object",
+    },
+    signature: "db.search(query: string, filters?: list of {...} | null) -> any",
+    valid: { query: "q", filters: [{ field: "year", value: 2024 }] },
+    invalid: { query: "q", filters: [{ value: 1 }] },
+  },
+];
+
+describe("schemas of published MCP servers", () => {
+  it.each(realSchemas)("$name", ({ name, schema, signature, valid, invalid }) => {
+    const t = jsonSchemaTool({ name, inputSchema: schema });
+    expect(toolSignature(t)).toBe(signature);
+    expect(t.input.safeParse(valid).success).toBe(true);
+    expect(t.input.safeParse(invalid).success).toBe(false);
+  });
+});
+
 describe("a tool's input from JSON Schema", () => {
   const input = inputFromJsonSchema({
     type: "object",
