@@ -142,7 +142,7 @@ describe("summarizeTrace", () => {
         ms: 90,
         calls: [
           { id: "b", binding: "b", tool: "t", line: 2, ms: 20 },
-          { id: "e[1]", tool: "u", ms: 40 },
+          { id: "e[1]", binding: "e[1]", tool: "u", ms: 40 },
           { id: "c", binding: "c", tool: "v", line: 4, ms: 30 },
         ],
       },

@@ -294,7 +294,8 @@ class ServerConnection {
           result = await this.#client.request(
             { method: "tools/call", params: { name: info.name, arguments: args } },
             CallToolResultSchema,
-            { signal: ctx.signal, timeout },
+            // A server that reports progress is still working: each report restarts the clock.
+            { signal: ctx.signal, timeout, onprogress: () => {}, resetTimeoutOnProgress: true },
           );
         } catch (e) {
           if (ctx.signal.aborted) throw e;

@@ -69,7 +69,10 @@ export function createWeftMcpServer(options: WeftMcpServerOptions): McpServer {
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     () => {
-      if (tools.length === 0) return text("no tools are loaded");
+      if (tools.length === 0)
+        return text(
+          "no tools are loaded (start weft mcp with --tools MODULE, --std or --mcp COMMAND)",
+        );
       return text(tools.map(toolSignature).join("\n"));
     },
   );

@@ -72,9 +72,10 @@ export function summarizeTrace(trace: Trace): TraceSummary {
   }
   const path: CriticalCall[] = [];
   for (let n = end; n !== undefined; n = best.get(n.id)?.prev) {
+    const binding = n.binding ?? childBinding(n, byId);
     path.unshift({
       id: n.id,
-      ...(n.binding === undefined ? {} : { binding: n.binding }),
+      ...(binding === undefined ? {} : { binding }),
       ...(n.tool === undefined ? {} : { tool: n.tool }),
       ...(n.line === undefined ? {} : { line: n.line }),
       ms: round(duration(n)),
@@ -88,4 +89,11 @@ export function summarizeTrace(trace: Trace): TraceSummary {
     sequentialMs: round(ran.reduce((sum, n) => sum + duration(n), 0)),
     criticalPath: { ms: round(Math.max(0, endMs)), calls: path },
   };
+}
+
+/** An `each` child reads as its element of the parent's binding: `pages[2]`. */
+function childBinding(n: TraceEntry, byId: Map<string, TraceEntry>): string | undefined {
+  const parent = n.parent === undefined ? undefined : byId.get(n.parent)?.binding;
+  const index = /\[(\d+)\]$/.exec(n.id)?.[1];
+  return parent === undefined || index === undefined ? undefined : `${parent}[${index}]`;
 }
