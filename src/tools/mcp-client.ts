@@ -23,7 +23,7 @@ export interface McpServerConfig {
   cwd?: string;
   /** Longest wait for one call, in ms (default 60,000, as MCP clients commonly do). */
   callTimeoutMs?: number;
-  /** Longest wait for the server to start and list its tools, in ms (default 30,000). */
+  /** Longest wait for the server to start and list its tools, in ms (default 60,000). */
   startTimeoutMs?: number;
   /** Receives the server's stderr. By default it is kept, and its end shown in errors. */
   onStderr?: (text: string) => void;
@@ -42,7 +42,8 @@ export interface McpTools {
 export class McpServerError extends Error {}
 
 const DEFAULT_CALL_TIMEOUT_MS = 60_000;
-const DEFAULT_START_TIMEOUT_MS = 30_000;
+// Generous: `npx -y` or `uvx` may download the server before it can answer.
+const DEFAULT_START_TIMEOUT_MS = 60_000;
 const STDERR_TAIL = 2000;
 const MAX_PAGES = 1000;
 
