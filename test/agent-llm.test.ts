@@ -190,7 +190,9 @@ describe("LlmSession errors", () => {
     expect(e.message).toContain(closed.baseURL);
     expect(e.message).toContain("ECONNREFUSED");
     expect(e.message).not.toContain("\n");
-    expect(llm.usage().llmCalls).toBe(0);
+    // a failed request is a call; a server never reached took no prompt
+    expect(llm.usage()).toMatchObject({ llmCalls: 1, promptTokens: 0, completionTokens: 0 });
+    expect(llm.usage().calls[0]?.error).toEqual({ kind: "connection", message: e.message });
   });
 
   it("reports an error status with the server's message", async () => {
@@ -252,6 +254,67 @@ describe("LlmSession errors", () => {
       llm.chat(ask({ signal: controller.signal, onText: () => controller.abort() })),
     );
     expect(e.kind).toBe("cancelled");
+  });
+});
+
+describe("LlmSession: a failed request is counted and ends its events", () => {
+  const prompt = () => countPromptTokens(messages);
+
+  it("counts a refused request (error status) as a call without tokens", async () => {
+    const events: AgentEvent[] = [];
+    const llm = await session([{ status: 503, error: "busy" }], { events });
+    const e = await failure(llm.chat(ask()));
+    expect(events.map((x) => x.type)).toEqual(["llm-start", "llm-end"]);
+    expect(events[1]).toMatchObject({
+      role: "planner",
+      usage: { promptTokens: 0, completionTokens: 0, source: "tokenizer" },
+      error: { kind: "http", message: e.message },
+    });
+    expect(llm.usage()).toMatchObject({ llmCalls: 1, promptTokens: 0 });
+  });
+
+  it("counts the prompt of a request that timed out, and the text that arrived before", async () => {
+    async function* stalls(): AsyncIterable<string> {
+      yield "a = search(";
+      await new Promise(() => undefined);
+    }
+    const events: AgentEvent[] = [];
+    const llm = await session([{ hang: true }, { chunks: stalls() }], {
+      events,
+      requestTimeoutMs: 150,
+    });
+    await failure(llm.chat(ask()));
+    await failure(llm.chat(ask()));
+    const [silent, cut] = llm.usage().calls;
+    expect(silent).toMatchObject({
+      usage: { promptTokens: prompt(), completionTokens: 0 },
+      error: { kind: "timeout" },
+    });
+    expect(cut).toMatchObject({
+      usage: { promptTokens: prompt(), completionTokens: countTokens("a = search(") },
+      error: { kind: "timeout" },
+    });
+    expect(cut?.firstToken).toBeDefined();
+    expect(llm.usage()).toMatchObject({ llmCalls: 2, promptTokens: 2 * prompt() });
+    expect(events.filter((x) => x.type === "llm-end")).toHaveLength(2);
+  });
+
+  it("counts a stream cut mid-reply, and makes no call of a request cancelled before it was sent", async () => {
+    const events: AgentEvent[] = [];
+    const llm = await session([{ content: "one two three four five six", dropAfterChunks: 3 }], {
+      events,
+    });
+    const before = new AbortController();
+    before.abort();
+    await failure(llm.chat(ask({ signal: before.signal })));
+    expect(events).toEqual([]);
+    expect(llm.usage().llmCalls).toBe(0);
+    const e = await failure(llm.chat(ask()));
+    expect(e.kind).toBe("connection");
+    const [call] = llm.usage().calls;
+    expect(call?.usage.promptTokens).toBe(prompt());
+    expect(call?.usage.completionTokens).toBeGreaterThan(0);
+    expect(call?.error?.kind).toBe("connection");
   });
 });
 

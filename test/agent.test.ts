@@ -345,7 +345,7 @@ describe("agent: baselines", () => {
 describe("agent: failures", () => {
   it("reports a server error as http", async () => {
     const t = testTools();
-    const { agent } = await agentWith([{ status: 500, error: "model exploded" }], {
+    const { agent, events } = await agentWith([{ status: 500, error: "model exploded" }], {
       tools: t.tools,
       mode: "plan",
     });
@@ -354,6 +354,13 @@ describe("agent: failures", () => {
     expect(r.error?.kind).toBe("http");
     expect(r.error?.message).toContain("500");
     expect(r.answer).toBe("");
+    // the failed request is counted, and its end is an event like any other
+    expect(r.usage.llmCalls).toBe(1);
+    expect(r.usage.calls[0]?.error?.kind).toBe("http");
+    expect(events.filter((e) => e.type.startsWith("llm-"))).toEqual([
+      expect.objectContaining({ type: "llm-start", role: "planner" }),
+      expect.objectContaining({ type: "llm-end", role: "planner", error: r.error }),
+    ]);
   });
 
   it("reports a request timeout", async () => {

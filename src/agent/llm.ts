@@ -165,9 +165,10 @@ export class LlmSession {
 
   async chat(o: ChatOptions): Promise<ChatReply> {
     const { clock, onEvent } = this.opts;
+    // A request never sent is not a call: no events, nothing counted.
+    if (o.signal?.aborted) throw new LlmError("cancelled", "cancelled");
     const start = clock();
     onEvent?.({ type: "llm-start", role: o.role, t: start });
-    if (o.signal?.aborted) throw new LlmError("cancelled", "cancelled");
 
     // One controller for the caller's signal and the silence timer, so that
     // a stream that stops mid-reply fails too (the client's own timeout only
@@ -201,10 +202,11 @@ export class LlmSession {
           }
         : {}),
     };
+    const progress: Progress = { responded: false, text: "", toolCalls: new Map() };
     try {
       const reply = stream
-        ? await this.streamed(params, o, controller.signal, arm)
-        : await this.whole(params, controller.signal);
+        ? await this.streamed(params, o, controller.signal, arm, progress)
+        : await this.whole(params, controller.signal, progress);
       const usage: LlmUsage = reply.usage ?? {
         promptTokens: countPromptTokens(o.messages, o.tools),
         completionTokens:
@@ -229,12 +231,49 @@ export class LlmSession {
         record,
       };
     } catch (e) {
-      if (e instanceof LlmError) throw e;
-      throw this.explain(e, { cancelled: o.signal?.aborted === true, timedOut, timeoutMs });
+      const error =
+        e instanceof LlmError
+          ? e
+          : this.explain(e, { cancelled: o.signal?.aborted === true, timedOut, timeoutMs });
+      this.failed(o, start, progress, error);
+      throw error;
     } finally {
       clearTimeout(timer);
       o.signal?.removeEventListener("abort", cancel);
     }
+  }
+
+  /**
+   * A failed request still counts as a call, with what it is known to have
+   * cost: the completion tokens that arrived, and the prompt tokens (counted
+   * with the tokenizer) unless the server refused the request with an error
+   * status or was never reached — a server that timed out, was cancelled or
+   * cut its stream had taken the prompt.
+   */
+  private failed(o: ChatOptions, start: number, progress: Progress, error: LlmError): void {
+    const refused = error.kind === "http" || (error.kind === "connection" && !progress.responded);
+    const usage: LlmUsage = {
+      promptTokens: refused ? 0 : countPromptTokens(o.messages, o.tools),
+      completionTokens:
+        countTokens(progress.text) +
+        [...progress.toolCalls.values()].reduce(
+          (n, c) => n + countTokens(c.name) + countTokens(c.arguments),
+          0,
+        ),
+      source: "tokenizer",
+    };
+    const end = this.opts.clock();
+    const failure = { kind: error.kind, message: error.message };
+    const record: LlmCallRecord = {
+      role: o.role,
+      usage,
+      start,
+      ...(progress.firstToken !== undefined ? { firstToken: progress.firstToken } : {}),
+      end,
+      error: failure,
+    };
+    this.calls.push(record);
+    this.opts.onEvent?.({ type: "llm-end", role: o.role, t: end, usage, error: failure });
   }
 
   // ## Streamed and whole replies
@@ -244,16 +283,16 @@ export class LlmSession {
     o: ChatOptions,
     signal: AbortSignal,
     alive: () => void,
+    progress: Progress,
   ): Promise<Reply> {
     const stream = await this.client.chat.completions.create(
       { ...params, stream: true, stream_options: { include_usage: true } },
       { signal },
     );
-    let text = "";
+    progress.responded = true;
     let finishReason: string | null = null;
     let usage: LlmUsage | undefined;
-    let firstToken: number | undefined;
-    const calls = new Map<number, { id: string; name: string; arguments: string }>();
+    const calls = progress.toolCalls;
     for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
       alive();
       if (chunk.usage) usage = fromApi(chunk.usage);
@@ -261,12 +300,12 @@ export class LlmSession {
       if (!choice) continue;
       const delta = choice.delta;
       if (delta?.content) {
-        firstToken ??= this.opts.clock();
-        text += delta.content;
+        progress.firstToken ??= this.opts.clock();
+        progress.text += delta.content;
         o.onText?.(delta.content);
       }
       for (const part of delta?.tool_calls ?? []) {
-        firstToken ??= this.opts.clock();
+        progress.firstToken ??= this.opts.clock();
         const call = calls.get(part.index) ?? { id: "", name: "", arguments: "" };
         if (part.id) call.id = part.id;
         if (part.function?.name) call.name += part.function.name;
@@ -280,17 +319,25 @@ export class LlmSession {
     const toolCalls = [...calls.entries()]
       .sort(([a], [b]) => a - b)
       .map(([index, c]) => ({ ...c, id: c.id || `call_${index}` }));
-    return { text, toolCalls, finishReason, usage, firstToken };
+    return {
+      text: progress.text,
+      toolCalls,
+      finishReason,
+      usage,
+      firstToken: progress.firstToken,
+    };
   }
 
   private async whole(
     params: Omit<ChatCompletionCreateParams, "stream">,
     signal: AbortSignal,
+    progress: Progress,
   ): Promise<Reply> {
     const completion = await this.client.chat.completions.create(
       { ...params, stream: false },
       { signal },
     );
+    progress.responded = true;
     const firstToken = this.opts.clock();
     const choice = completion.choices[0];
     const toolCalls = (choice?.message.tool_calls ?? []).flatMap((c, i) =>
@@ -336,6 +383,15 @@ export class LlmSession {
       `the connection to the model server at ${url} broke: ${cause(e)}`,
     );
   }
+}
+
+/** What a request got before it ended: kept when it fails, to count what it cost. */
+interface Progress {
+  /** The server answered with a success status (the stream began). */
+  responded: boolean;
+  text: string;
+  toolCalls: Map<number, { id: string; name: string; arguments: string }>;
+  firstToken?: number;
 }
 
 interface Reply {
