@@ -1,7 +1,7 @@
 // Where a command's tools come from: the flags every tool-using command
 // shares (check, compile, run, ask, mcp), and opening them. The standard
 // library and the MCP client are imported only when a flag asks for them.
-import { Option, type Command } from "commander";
+import type { Command } from "commander";
 import type { AnyTool } from "../compiler/tool.js";
 import type { StdOptions } from "../tools/std/index.js";
 import { UsageError, type Io } from "./io.js";
@@ -60,16 +60,13 @@ export function addToolFlags(command: Command, options: ToolFlagOptions = {}): C
     .option("--allow-write <dir>", "a directory file.write may write under (repeatable)", collect);
   if (options.llm === true) {
     command
-      .addOption(
-        new Option(
-          "--model <name>",
-          "the model of the standard library's llm.complete (else $OPENAI_MODEL)",
-        ).env("WEFT_MODEL"),
+      .option(
+        "--model <name>",
+        "the model of the standard library's llm.complete (default: $WEFT_MODEL, else $OPENAI_MODEL)",
       )
-      .addOption(
-        new Option("--base-url <url>", "OpenAI-compatible endpoint of llm.complete").env(
-          "OPENAI_BASE_URL",
-        ),
+      .option(
+        "--base-url <url>",
+        "OpenAI-compatible endpoint of llm.complete (default: $OPENAI_BASE_URL)",
       );
   }
   return command;
