@@ -152,6 +152,25 @@ describe("weft ask answers in every mode", () => {
     expect(s.requests.every((q) => q.body.model === "fake-model")).toBe(true);
   });
 
+  it("--solver auto: a plan that returns the answer as a sentence makes the only LLM call", async () => {
+    const sentence = PLAN.replace(
+      "return {tokyo: $a, paris: $b, difference: $d}",
+      'return "Tokyo has $d more inhabitants than Paris ($a vs $b)."',
+    );
+    const s = await server(byRole({ planner: sentence, solver: "Answer: not asked" }));
+    const r = await weft(ask(s, "--solver", "auto", "--json"));
+    expect(r.code).toBe(0);
+    const j = report(r.stdout);
+    expect(j.answer).toBe(ANSWER);
+    expect(j.usage.calls.map((c) => c.role)).toEqual(["planner"]);
+    expect(s.requests[0]!.messages[0].content).toContain("as a sentence");
+    // the default asks the solver
+    const s2 = await server(byRole({ planner: sentence, solver: `Answer: ${ANSWER}` }));
+    const always = report((await weft(ask(s2, "--json"))).stdout);
+    expect(always.usage.calls.map((c) => c.role)).toEqual(["planner", "solver"]);
+    expect((await weft(ask(s2, "--solver", "never"))).code).toBe(2);
+  });
+
   it("stream (the default): the first tool starts while the planner is still writing", async () => {
     let started!: () => void;
     const toolStarted = new Promise<void>((resolve) => (started = resolve));

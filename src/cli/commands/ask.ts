@@ -17,6 +17,7 @@ import { addToolFlags, hasToolSource, openTools, type ToolFlags } from "../tool-
 export interface AskFlags extends ToolFlags {
   mode?: AgentMode;
   planFormat?: PlanFormat;
+  solver?: "always" | "auto";
   maxRepairs?: string;
   maxReplans?: string;
   timeout?: string;
@@ -54,6 +55,14 @@ export function registerAsk(program: Command, io: Io, setExit: (code: number) =>
       new Option("--plan-format <format>", "the plan format the model writes")
         .choices(["weft", "rewoo", "llmcompiler"])
         .default("weft"),
+    )
+    .addOption(
+      new Option(
+        "--solver <when>",
+        'always: a solver call answers from the results; auto: a plan that returns the answer as a sentence ("... $ref ...") is the answer, with no solver call',
+      )
+        .choices(["always", "auto"])
+        .default("always"),
     )
     .option("--max-repairs <n>", "corrected plans asked for after a plan with errors (default 2)")
     .option("--max-replans <n>", "new plans the solver may ask for after a run (default 1)")
@@ -146,6 +155,7 @@ async function askWith(question: string, flags: AskFlags, io: Io, p: Parsed): Pr
     tools: p.tools,
     mode: flags.mode ?? "stream",
     planFormat: flags.planFormat ?? "weft",
+    solver: flags.solver ?? "always",
     ...(baseURL === undefined ? {} : { baseURL }),
     ...(apiKey === undefined ? {} : { apiKey }),
     ...(p.maxRepairs === undefined ? {} : { maxRepairs: p.maxRepairs }),
@@ -332,7 +342,10 @@ export function eventLine(e: AgentEvent): string {
       line = `llm ${e.role} request`;
       break;
     case "llm-end":
-      line = `llm ${e.role} done: ${e.usage.promptTokens} prompt + ${e.usage.completionTokens} completion tokens (${e.usage.source === "api" ? "from the server" : "counted"})`;
+      line =
+        e.error === undefined
+          ? `llm ${e.role} done: ${e.usage.promptTokens} prompt + ${e.usage.completionTokens} completion tokens (${e.usage.source === "api" ? "from the server" : "counted"})`
+          : `llm ${e.role} failed (${e.error.kind}): ${e.usage.promptTokens} prompt + ${e.usage.completionTokens} completion tokens counted`;
       break;
     case "statement":
       line = `statement line ${e.line}: ${clip(e.text)}`;
