@@ -67,6 +67,14 @@ describe("weft run --mcp", () => {
     );
   });
 
+  it("a run deadline cancels a pending MCP call instead of waiting for it", async () => {
+    const file = plan("deadline.plan", '$a = slow.wait("a", ms: 120000)\nreturn $a\n');
+    const r = await weft(["run", file, "--mcp", server("slow"), "--timeout", "200", "--json"]);
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout) as { errors: { kind: string }[] };
+    expect(out.errors.map((e) => e.kind)).toContain("cancelled");
+  }, 20_000);
+
   it("a server that does not start: exit 2 naming it", async () => {
     const file = plan("any.plan", "return 1\n");
     const r = await weft(["run", file, "--mcp", "weft-no-such-server --stdio"]);
