@@ -162,11 +162,15 @@ describe("a running server's tools", () => {
 });
 
 describe("servers that fail", () => {
-  it("a server that crashes mid-call fails the call at once, naming server and tool", async () => {
+  it("a server that crashes mid-call fails every pending call at once, naming server and tool", async () => {
     const mcp = await connectMcp([fixture("crash")]);
     try {
+      const pending = tool(mcp, "crash.hang").run({}, context());
       await expect(tool(mcp, "crash.boom").run({ after: 50 }, context())).rejects.toThrow(
         "MCP server `crash`, tool `boom`: the server exited during the call (server stderr: crash.mjs: out of cheese)",
+      );
+      await expect(pending).rejects.toThrow(
+        "MCP server `crash`, tool `hang`: the server exited during the call",
       );
       await expect(tool(mcp, "crash.ok").run({}, context())).rejects.toThrow(
         "MCP server `crash`, tool `ok`: the server is not running (it exited)",

@@ -192,6 +192,13 @@ describe("createWeftMcpServer (in-process)", () => {
     expect(JSON.parse(textOf(r))).toEqual({ value: out.value, trace: out.trace });
   });
 
+  it("returns the warnings of a plan that runs", async () => {
+    const r = await call(client, "run_plan", { plan: '$unused = sleep("u", 1)\nreturn 1' });
+    expect(r.isError).toBeUndefined();
+    expect(r.structuredContent?.["value"]).toBe(1);
+    expect(r.structuredContent?.["warnings"]).toContain("plan:1:1: warning[");
+  });
+
   it("returns the diagnostics, with line:column, for a plan that does not compile", async () => {
     const r = await call(client, "run_plan", { plan: '$a = slep("x", 1)\nreturn $a' });
     expect(r.isError).toBe(true);

@@ -123,17 +123,23 @@ export function createWeftMcpServer(options: WeftMcpServerOptions): McpServer {
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
       });
       const trace = summarizeTrace(result.trace);
+      // Warnings (an unused result, a denied capability...) are worth a model's attention.
+      const warnings =
+        compiled.diagnostics.length === 0
+          ? {}
+          : { warnings: diagnosticsText(compiled.diagnostics, plan) };
       if (!result.ok) {
         const errors = result.errors.map(errorLine).join("\n");
+        const structured = { ok: false, errors: result.errors.map(errorLine), trace, ...warnings };
         return {
           ...text(`the plan failed:\n${errors}\n\ntrace: ${JSON.stringify(trace)}`, true),
-          structuredContent: { ok: false, errors: result.errors.map(errorLine), trace },
+          structuredContent: structured,
         };
       }
       const value = result.value ?? null;
       return {
-        ...text(JSON.stringify({ value, trace }, null, 2)),
-        structuredContent: { ok: true, value, trace },
+        ...text(JSON.stringify({ value, trace, ...warnings }, null, 2)),
+        structuredContent: { ok: true, value, trace, ...warnings },
       };
     },
   );
