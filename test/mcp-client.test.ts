@@ -12,7 +12,9 @@ import {
   parseMcpSpec,
   resultValue,
   type McpTools,
+  withMcp,
 } from "../src/tools/mcp-client.js";
+import { run } from "../src/runtime/run.js";
 
 const fixture = (name: string) => parseMcpSpec(`node test/fixtures/mcp/${name}.mjs`);
 
@@ -207,6 +209,19 @@ describe("servers that fail", () => {
     await expect(connectMcp([fixture("calc"), fixture("calc")])).rejects.toThrow(
       'two MCP servers are named `calc`: name them with --mcp "NAME=command ..."',
     );
+  });
+});
+
+describe("withMcp", () => {
+  it("runs a plan over the servers' tools, then stops them", async () => {
+    let pid = 0;
+    const result = await withMcp([fixture("calc")], async (tools) => {
+      const r = await run("$s = calc.add(1, 2)\n$p = calc.pid()\nreturn [$s.sum, $p]", { tools });
+      pid = Number((r.value as unknown[])[1]);
+      return r;
+    });
+    expect((result.value as unknown[])[0]).toBe(3);
+    expect(() => process.kill(pid, 0)).toThrow();
   });
 });
 

@@ -376,3 +376,19 @@ export async function connectMcp(servers: readonly McpServerConfig[]): Promise<M
   });
   return { tools, servers: report, close };
 }
+
+/**
+ * Connects the servers, hands their tools to `use`, and stops the servers
+ * when it settles: `withMcp(servers, (tools) => run(plan, { tools }))`.
+ */
+export async function withMcp<T>(
+  servers: readonly McpServerConfig[],
+  use: (tools: AnyTool[]) => Promise<T>,
+): Promise<T> {
+  const mcp = await connectMcp(servers);
+  try {
+    return await use(mcp.tools);
+  } finally {
+    await mcp.close();
+  }
+}
