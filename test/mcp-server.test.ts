@@ -192,6 +192,26 @@ describe("createWeftMcpServer (in-process)", () => {
     expect(JSON.parse(textOf(r))).toEqual({ value: out.value, trace: out.trace });
   });
 
+  it("reports progress, one notification per finished call, when asked", async () => {
+    const progress: number[] = [];
+    const messages: string[] = [];
+    await client.callTool(
+      {
+        name: "run_plan",
+        arguments: { plan: '$a = sleep("a", 1)\n$b = sleep("b", 1)\nreturn [$a, $b]' },
+      },
+      undefined,
+      {
+        onprogress: (p) => {
+          progress.push(p.progress);
+          messages.push(p.message ?? "");
+        },
+      },
+    );
+    expect(progress).toEqual([1, 2]);
+    expect(messages.sort()).toEqual(["$a = sleep finished", "$b = sleep finished"]);
+  });
+
   it("returns the warnings of a plan that runs", async () => {
     const r = await call(client, "run_plan", { plan: '$unused = sleep("u", 1)\nreturn 1' });
     expect(r.isError).toBeUndefined();

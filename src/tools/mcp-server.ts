@@ -3,7 +3,7 @@
 // run_plan, check_plan and describe_tools. The descriptions are the only
 // manual a calling model gets, so they teach the language in a few lines.
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult, ServerNotification } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { checkSource, compile } from "../compiler/compile.js";
 import { toolSignature } from "../compiler/signature.js";
@@ -11,7 +11,7 @@ import type { AnyTool } from "../compiler/tool.js";
 import { hasErrors, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { renderDiagnostics, summarize } from "../diagnostics/render.js";
 import { runGraph } from "../runtime/run.js";
-import type { RunError } from "../runtime/types.js";
+import type { RunError, RunEvent } from "../runtime/types.js";
 import { summarizeTrace } from "./trace-summary.js";
 
 /** The language in a few lines; the example compiles against `search`, `wiki.page`, `summarize`. */
@@ -51,6 +51,31 @@ function diagnosticsText(diagnostics: Diagnostic[], source: string): string {
 /** The scheduler's messages say where (`line 3 ($a = search): ...`); the kind says what. */
 function errorLine(e: RunError): string {
   return e.kind === "tool" ? e.message : `${e.kind}: ${e.message}`;
+}
+
+/**
+ * When the client asked for progress: one notification per call that ends,
+ * `progress` counting them, `message` naming the call (`$pop = wiki.fact finished`).
+ */
+function progressReporter(
+  progressToken: string | number,
+  extra: { sendNotification: (n: ServerNotification) => Promise<void> },
+): (event: RunEvent) => void {
+  let done = 0;
+  return (event) => {
+    if (event.type !== "finished" && event.type !== "failed") return;
+    if (event.node.kind !== "call") return;
+    done++;
+    const name = event.node.binding === undefined ? "" : `$${event.node.binding} = `;
+    const message = `${name}${event.node.tool ?? event.node.id} ${event.type}`;
+    // A client that went away cannot be told; the run's result says the rest.
+    extra
+      .sendNotification({
+        method: "notifications/progress",
+        params: { progressToken, progress: done, message },
+      })
+      .catch(() => {});
+  };
 }
 
 /** An MCP server (not yet connected) whose tools check and run plans against `tools`. */
@@ -115,12 +140,16 @@ export function createWeftMcpServer(options: WeftMcpServerOptions): McpServer {
           true,
         );
       }
+      const progressToken = extra._meta?.progressToken;
+      const onEvent =
+        progressToken === undefined ? undefined : progressReporter(progressToken, extra);
       const result = await runGraph(compiled.graph, {
         tools,
         inputs: inputs ?? {},
         signal: extra.signal,
         source: "plan",
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        ...(onEvent === undefined ? {} : { onEvent }),
       });
       const trace = summarizeTrace(result.trace);
       // Warnings (an unused result, a denied capability...) are worth a model's attention.
