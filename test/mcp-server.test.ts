@@ -10,8 +10,9 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { checkSource } from "../src/compiler/compile.js";
-import type { AnyTool } from "../src/compiler/tool.js";
+import { defineTool, type AnyTool } from "../src/compiler/tool.js";
 import type { Trace } from "../src/runtime/types.js";
 import { createWeftMcpServer, LANGUAGE_PRIMER } from "../src/tools/mcp-server.js";
 import { summarizeTrace } from "../src/tools/trace-summary.js";
@@ -245,6 +246,42 @@ describe("createWeftMcpServer (in-process)", () => {
     expect(text.split("\n")[0]).toBe(
       "sleep(name: string, ms: number, after?: any) -> string  # Waits `ms` milliseconds, then returns `name`. `after` only orders calls.",
     );
+  });
+});
+
+describe("cancelling run_plan", () => {
+  it("aborts the run's calls when the client cancels the request", async () => {
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    let aborted!: () => void;
+    const stopped = new Promise<void>((resolve) => (aborted = resolve));
+    const waitForAbort: AnyTool = defineTool({
+      name: "block",
+      input: z.object({}),
+      run: (_args, { signal }) =>
+        new Promise((_resolve, reject) => {
+          started();
+          signal.addEventListener("abort", () => {
+            aborted();
+            reject(new Error("aborted"));
+          });
+        }),
+    });
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await createWeftMcpServer({ tools: [waitForAbort] }).connect(serverSide);
+    const cancelling = new Client({ name: "test", version: "1.0.0" });
+    await cancelling.connect(clientSide);
+    const controller = new AbortController();
+    const call = cancelling.callTool(
+      { name: "run_plan", arguments: { plan: "return block()" } },
+      undefined,
+      { signal: controller.signal },
+    );
+    await running;
+    controller.abort();
+    await expect(call).rejects.toThrow();
+    await stopped; // the tool saw its signal fire: the run was cancelled on the server
+    await cancelling.close();
   });
 });
 
