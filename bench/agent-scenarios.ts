@@ -43,6 +43,12 @@ export interface Item {
   steps: Step[];
   /** The plan the planner writes, in Weft. */
   plan: string;
+  /**
+   * The plan it writes when told it may return the answer as a sentence
+   * (solver "auto"), when the answer needs no judgement: an arithmetic
+   * combination. Absent when the answer needs one (which one is larger?).
+   */
+  sentencePlan?: { plan: string; binding: string };
 }
 
 const CORPORA = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "shared", "corpora");
@@ -234,7 +240,7 @@ function parallelItem(r: ParallelRecord): Item {
     lines.push(`$${vars[i]}_new = math("$${vars[i]} ${changes[i]}")`);
   });
   lines.push(`$${combine.name} = math("${combine.expression(vars.map((v) => `$${v}_new`))}")`);
-  lines.push(`return $${combine.name}`);
+  const body = lines.join("\n");
   return {
     scenario: "parallelqa",
     id: r.id,
@@ -242,7 +248,15 @@ function parallelItem(r: ParallelRecord): Item {
     answer: r.answer,
     branch: r.branch,
     steps,
-    plan: lines.join("\n") + "\n",
+    plan: `${body}\nreturn $${combine.name}\n`,
+    ...(combine.arithmetic
+      ? {
+          sentencePlan: {
+            plan: `${body}\nreturn "The ${combine.name} would be $${combine.name}."\n`,
+            binding: combine.name,
+          },
+        }
+      : {}),
   };
 }
 
@@ -250,19 +264,29 @@ function parallelItem(r: ParallelRecord): Item {
 function combinationOf(question: string): {
   name: string;
   expression: (xs: string[]) => string;
+  /** The answer is the computed number (not which item it belongs to). */
+  arithmetic: boolean;
 } {
   const list = (xs: string[]): string => xs.join(", ");
   if (/\b(average|mean)\b/i.test(question))
-    return { name: "average", expression: (xs) => `mean(${list(xs)})` };
+    return { name: "average", expression: (xs) => `mean(${list(xs)})`, arithmetic: true };
   if (/difference|how much (deeper|taller|longer|faster|larger|bigger)/i.test(question))
-    return { name: "difference", expression: (xs) => `max(${list(xs)}) - min(${list(xs)})` };
+    return {
+      name: "difference",
+      expression: (xs) => `max(${list(xs)}) - min(${list(xs)})`,
+      arithmetic: true,
+    };
   if (/\bratio\b/i.test(question))
-    return { name: "ratio", expression: (xs) => `max(${list(xs)}) / min(${list(xs)})` };
+    return {
+      name: "ratio",
+      expression: (xs) => `max(${list(xs)}) / min(${list(xs)})`,
+      arithmetic: true,
+    };
   if (/\b(sum|total|combined)\b/i.test(question))
-    return { name: "total", expression: (xs) => xs.join(" + ") };
+    return { name: "total", expression: (xs) => xs.join(" + "), arithmetic: true };
   if (/\b(shallow|slow|small|least|less|lowest|short|fewest)/i.test(question))
-    return { name: "smallest", expression: (xs) => `min(${list(xs)})` };
-  return { name: "largest", expression: (xs) => `max(${list(xs)})` };
+    return { name: "smallest", expression: (xs) => `min(${list(xs)})`, arithmetic: false };
+  return { name: "largest", expression: (xs) => `max(${list(xs)})`, arithmetic: false };
 }
 
 function num(x: unknown): string {
@@ -455,6 +479,158 @@ export function benchTools(l: Latencies): AnyTool[] {
         if (typeof value !== "number") throw new Error(`not a number: ${expression}`);
         return value;
       },
+    }),
+  ];
+}
+
+// ## Tools a question does not need
+// A real agent offers more tools than one question needs. These are the
+// usual neighbours of an assistant's registry, with the JSON-Schema
+// descriptions MCP servers and function-calling examples carry: react / fc
+// re-send all of them every turn; the planner reads their signature lines once.
+
+/** Tools unrelated to the bench's questions; `--registry N` adds the first N - 3. */
+export function unrelatedTools(): AnyTool[] {
+  const never = (): never => {
+    throw new Error("bench: an unrelated tool was called");
+  };
+  const iso = z.string().describe("ISO 8601 date, e.g. 2024-05-01");
+  return [
+    defineTool({
+      name: "weather.current",
+      description: "Current weather conditions for a city.",
+      input: z.object({
+        city: z.string().describe("City name, optionally with country, e.g. 'Paris, FR'"),
+        units: z.enum(["metric", "imperial"]).default("metric").describe("Unit system"),
+      }),
+      output: z.object({ temperature: z.number(), condition: z.string(), humidity: z.number() }),
+      run: never,
+    }),
+    defineTool({
+      name: "calendar.events",
+      description: "Events in the user's calendar between two dates.",
+      input: z.object({
+        from: iso,
+        to: iso,
+        calendar: z.string().optional().describe("Calendar name; all calendars when omitted"),
+      }),
+      output: z.array(z.object({ title: z.string(), start: z.string(), end: z.string() })),
+      run: never,
+    }),
+    defineTool({
+      name: "email.send",
+      description: "Send an email from the user's account.",
+      input: z.object({
+        to: z.string().describe("Recipient email address"),
+        subject: z.string().describe("Subject line"),
+        body: z.string().describe("Plain-text body"),
+        cc: z.array(z.string()).optional().describe("Addresses to copy"),
+      }),
+      output: z.object({ id: z.string() }),
+      effect: true,
+      run: never,
+    }),
+    defineTool({
+      name: "translate",
+      description: "Translate text into another language.",
+      input: z.object({
+        text: z.string().describe("Text to translate"),
+        target: z.string().describe("Target language, ISO 639-1 code, e.g. 'de'"),
+        source: z.string().optional().describe("Source language; detected when omitted"),
+      }),
+      output: z.string(),
+      run: never,
+    }),
+    defineTool({
+      name: "stock.price",
+      description: "Latest price of a listed stock.",
+      input: z.object({
+        symbol: z.string().describe("Ticker symbol, e.g. 'AAPL'"),
+        exchange: z.string().optional().describe("Exchange code, e.g. 'NASDAQ'"),
+      }),
+      output: z.object({ price: z.number(), currency: z.string(), changePercent: z.number() }),
+      run: never,
+    }),
+    defineTool({
+      name: "units.convert",
+      description: "Convert a quantity between units of measurement.",
+      input: z.object({
+        value: z.number().describe("The quantity"),
+        from: z.string().describe("Unit of the value, e.g. 'mi'"),
+        to: z.string().describe("Unit wanted, e.g. 'km'"),
+      }),
+      output: z.number(),
+      run: never,
+    }),
+    defineTool({
+      name: "news.search",
+      description: "Search recent news articles.",
+      input: z.object({
+        query: z.string().describe("Search terms"),
+        since: iso.optional(),
+        limit: z.number().int().min(1).max(20).default(5).describe("Articles to return"),
+      }),
+      output: z.array(z.object({ title: z.string(), url: z.string(), published: z.string() })),
+      run: never,
+    }),
+    defineTool({
+      name: "currency.convert",
+      description: "Convert an amount of money at today's exchange rate.",
+      input: z.object({
+        amount: z.number().describe("Amount in the source currency"),
+        from: z.string().describe("ISO 4217 code, e.g. 'EUR'"),
+        to: z.string().describe("ISO 4217 code, e.g. 'USD'"),
+      }),
+      output: z.number(),
+      run: never,
+    }),
+    defineTool({
+      name: "maps.directions",
+      description: "Route between two places.",
+      input: z.object({
+        origin: z.string().describe("Start address or place name"),
+        destination: z.string().describe("End address or place name"),
+        mode: z.enum(["driving", "walking", "transit", "cycling"]).default("driving"),
+      }),
+      output: z.object({
+        distanceKm: z.number(),
+        durationMin: z.number(),
+        steps: z.array(z.string()),
+      }),
+      run: never,
+    }),
+    defineTool({
+      name: "reminders.create",
+      description: "Create a reminder for the user.",
+      input: z.object({
+        text: z.string().describe("What to remind the user of"),
+        at: z.string().describe("When, ISO 8601 date-time"),
+      }),
+      output: z.object({ id: z.string() }),
+      effect: true,
+      run: never,
+    }),
+    defineTool({
+      name: "flights.search",
+      description: "Search one-way flights.",
+      input: z.object({
+        from: z.string().describe("Departure airport, IATA code"),
+        to: z.string().describe("Arrival airport, IATA code"),
+        date: iso,
+        passengers: z.number().int().min(1).max(9).default(1),
+      }),
+      output: z.array(z.object({ airline: z.string(), departs: z.string(), price: z.number() })),
+      run: never,
+    }),
+    defineTool({
+      name: "recipes.search",
+      description: "Find recipes that use the given ingredients.",
+      input: z.object({
+        ingredients: z.array(z.string()).describe("Ingredients to use"),
+        diet: z.enum(["any", "vegetarian", "vegan", "gluten-free"]).default("any"),
+      }),
+      output: z.array(z.object({ name: z.string(), minutes: z.number() })),
+      run: never,
     }),
   ];
 }

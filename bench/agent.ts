@@ -4,9 +4,10 @@
 // between modes is the protocol alone: how many requests, how much prompt is
 // re-sent, and which waits are serial. `npm run bench:agent -- --help`.
 import os from "node:os";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 // The built package (dist/, what users run), not the TypeScript sources.
-import { createAgent, toolSet, type AgentMode, type AskResult } from "weft";
+import { createAgent, toolSet, type AgentMode, type AnyTool, type AskResult } from "weft";
 import {
   startFakeOpenAI,
   type ChatRequest,
@@ -17,11 +18,29 @@ import {
   benchTools,
   hotpotItems,
   parallelQaItems,
+  unrelatedTools,
   type Item,
   type Latencies,
 } from "./agent-scenarios.js";
 
-const MODES: AgentMode[] = ["react", "fc", "plan", "stream"];
+/** A way of answering: an agent mode, and (plan / stream) when the solver runs. */
+interface Variant {
+  name: string;
+  mode: AgentMode;
+  solver: "always" | "auto";
+}
+
+const VARIANTS: Variant[] = [
+  { name: "react", mode: "react", solver: "always" },
+  { name: "fc", mode: "fc", solver: "always" },
+  { name: "plan", mode: "plan", solver: "always" },
+  { name: "stream", mode: "stream", solver: "always" },
+  { name: "plan+auto", mode: "plan", solver: "auto" },
+  { name: "stream+auto", mode: "stream", solver: "auto" },
+];
+const WEFT = ["plan", "stream", "plan+auto", "stream+auto"];
+/** The tools every question needs: search, wiki.fact, math. */
+const NEEDED = 3;
 
 const HELP = `npm run bench:agent -- [options]
 
@@ -34,15 +53,23 @@ Tool latencies:
   --lookup-ms MS         search and wiki.fact (default 300)
   --jitter-ms MS         ± uniform jitter of lookups, seeded per call (default 100)
   --math-ms MS           math (default 50)
+Registry:
+  --registry N           tools offered to every mode in the main tables: the 3 the
+                         questions need plus N - 3 unrelated ones (default 3, max ${NEEDED + unrelatedTools().length})
+  --summary-registry N   then a ParallelQA summary (4-5-branch questions) with N tools
+                         (default 12; 0 skips it)
 Sample:
   --per-branch N         ParallelQA questions per branch count 2-5 (default 2)
   --hotpot N             HotpotQA comparison questions (default 4)
-  --modes LIST           comma-separated, of react,fc,plan,stream (default all)
+  --modes LIST           comma-separated, of ${VARIANTS.map((v) => v.name).join(",")} (default all)
+  --lanes N              questions asked at the same time (default 2; each question's
+                         variants run one after another, so every mode shares the machine alike)
   --json                 also print every measurement as JSON`;
 
 interface Measure {
   item: Item;
-  mode: AgentMode;
+  /** The variant's name: react, fc, plan, stream, plan+auto, stream+auto. */
+  mode: string;
   ok: boolean;
   answerOk: boolean;
   error?: string;
@@ -75,8 +102,14 @@ function policy(item: Item, req: ChatRequest): ScriptedReply | string {
   switch (req.role) {
     case "planner":
     case "repair":
-    case "replan":
-      return item.plan;
+    case "replan": {
+      // Told it may return the answer itself (solver "auto"), the model does so
+      // when the answer is a computed number; "which one" questions need a solver.
+      const system = String(req.messages[0]?.content ?? "");
+      return system.includes("as a sentence") && item.sentencePlan
+        ? item.sentencePlan.plan
+        : item.plan;
+    }
     case "solver":
       return `Answer: ${item.answer}`;
     case "react":
@@ -120,60 +153,87 @@ function parseJson(text: string): unknown {
 
 // ## Running
 
+/** The question a request is about: the one its user message holds. */
+function itemOf(items: Item[], req: ChatRequest): Item | undefined {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const user = req.messages.find((m: any) => m.role === "user");
+  const text = typeof user?.content === "string" ? user.content : "";
+  return items.find(
+    (i) =>
+      text === i.question ||
+      text.startsWith(`Question: ${i.question}\n`) ||
+      text === `Question: ${i.question}`,
+  );
+}
+
 async function measure(
   items: Item[],
-  modes: AgentMode[],
+  variants: Variant[],
   speed: ServerSpeed,
-  latencies: Latencies,
+  tools: AnyTool[],
+  lanes: number,
+  label: string,
 ): Promise<Measure[]> {
-  let current: Item | undefined;
-  const server = await startFakeOpenAI(
-    (req) => (current ? policy(current, req) : { status: 500, error: "bench: no question" }),
-    speed,
-  );
-  const tools = toolSet(benchTools(latencies));
+  const server = await startFakeOpenAI((req) => {
+    const item = itemOf(items, req);
+    return item ? policy(item, req) : { status: 500, error: "bench: no such question" };
+  }, speed);
+  const registry = toolSet(tools);
   const out: Measure[] = [];
+  const queue = [...items];
+  const lane = async (): Promise<void> => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift())
+      for (const variant of variants) out.push(await askOne(item, variant));
+  };
+  const askOne = async (item: Item, variant: Variant): Promise<Measure> => {
+    const agent = createAgent({
+      baseURL: server.baseURL,
+      apiKey: "bench",
+      model: "scripted",
+      tools: registry,
+      mode: variant.mode,
+      solver: variant.solver,
+      maxTurns: 20,
+    });
+    const started = performance.now();
+    const result: AskResult = await agent.ask(item.question);
+    const wallMs = performance.now() - started;
+    const roles = result.usage.calls.map((c) => c.role);
+    // A sentence the plan returned is the computed value, not the corpus's answer.
+    const direct = item.sentencePlan && !roles.includes("solver") && result.ok;
+    const computed = item.sentencePlan ? result.results[item.sentencePlan.binding] : undefined;
+    const answerOk = direct
+      ? computed !== undefined && result.answer.includes(String(computed))
+      : result.ok && result.answer.includes(item.answer);
+    process.stderr.write(
+      `  ${label} ${item.scenario} ${item.id} (branch ${item.branch}) ${variant.name}: ${Math.round(wallMs)} ms${result.ok ? "" : ` FAILED ${result.error?.message ?? ""}`}\n`,
+    );
+    return {
+      item,
+      mode: variant.name,
+      ok: result.ok,
+      answerOk,
+      ...(result.error ? { error: `${result.error.kind}: ${result.error.message}` } : {}),
+      llmCalls: result.usage.llmCalls,
+      promptTokens: result.usage.promptTokens,
+      completionTokens: result.usage.completionTokens,
+      wallMs,
+      firstToolMs: result.timings.firstToolStartMs,
+      toolCalls: result.toolCalls.length,
+      extraPlans: roles.filter((r) => r === "repair" || r === "replan").length,
+      promptByRole: byRole(result, "promptTokens"),
+      completionByRole: byRole(result, "completionTokens"),
+    };
+  };
   try {
-    for (const item of items) {
-      current = item;
-      for (const mode of modes) {
-        const agent = createAgent({
-          baseURL: server.baseURL,
-          apiKey: "bench",
-          model: "scripted",
-          tools,
-          mode,
-          maxTurns: 20,
-        });
-        const started = performance.now();
-        const result: AskResult = await agent.ask(item.question);
-        const wallMs = performance.now() - started;
-        const roles = result.usage.calls.map((c) => c.role);
-        out.push({
-          item,
-          mode,
-          ok: result.ok,
-          answerOk: result.ok && result.answer.includes(item.answer),
-          ...(result.error ? { error: `${result.error.kind}: ${result.error.message}` } : {}),
-          llmCalls: result.usage.llmCalls,
-          promptTokens: result.usage.promptTokens,
-          completionTokens: result.usage.completionTokens,
-          wallMs,
-          firstToolMs: result.timings.firstToolStartMs,
-          toolCalls: result.toolCalls.length,
-          extraPlans: roles.filter((r) => r === "repair" || r === "replan").length,
-          promptByRole: byRole(result, "promptTokens"),
-          completionByRole: byRole(result, "completionTokens"),
-        });
-        process.stderr.write(
-          `  ${item.scenario} ${item.id} (branch ${item.branch}) ${mode}: ${Math.round(wallMs)} ms${result.ok ? "" : ` FAILED ${result.error?.message ?? ""}`}\n`,
-        );
-      }
-    }
+    await Promise.all(Array.from({ length: Math.max(1, lanes) }, lane));
   } finally {
     await server.close();
   }
-  return out;
+  // In the order asked, whatever lane ran them.
+  return items.flatMap((item) =>
+    variants.map((v) => out.find((m) => m.item === item && m.mode === v.name)!),
+  );
 }
 
 // ## Tables
@@ -212,7 +272,7 @@ function rowOf(ms: Measure[]): Row {
   };
 }
 
-function modeTable(title: string, ms: Measure[], modes: AgentMode[]): Map<AgentMode, Row> {
+function modeTable(title: string, ms: Measure[], modes: string[]): Map<string, Row> {
   const rows = new Map(modes.map((mode) => [mode, rowOf(ms.filter((m) => m.mode === mode))]));
   const react = rows.get("react");
   const fc = rows.get("fc");
@@ -229,7 +289,7 @@ function modeTable(title: string, ms: Measure[], modes: AgentMode[]): Map<AgentM
       `| ${mode} | ${r.ok}/${r.n} | ${r.calls.toFixed(1)} | ${r.toolCalls.toFixed(1)} | ${int(r.prompt)} | ${int(r.completion)} | ${int(r.wall)} | ${int(r.firstTool)} | ${react ? ratio(react.prompt, r.prompt) : "—"} | ${react ? ratio(react.wall, r.wall) : "—"} | ${fc ? ratio(fc.prompt, r.prompt) : "—"} | ${fc ? ratio(fc.wall, r.wall) : "—"} |`,
     );
   console.log("");
-  const split = (mode: AgentMode): string => {
+  const split = (mode: string): string => {
     const of = ms.filter((m) => m.mode === mode);
     const roles = [...new Set(of.flatMap((m) => Object.keys(m.promptByRole)))];
     return roles
@@ -239,10 +299,10 @@ function modeTable(title: string, ms: Measure[], modes: AgentMode[]): Map<AgentM
       )
       .join(" + ");
   };
-  const planModes = modes.filter((m) => m === "plan" || m === "stream");
+  const planModes = modes.filter((m) => WEFT.includes(m));
   if (planModes.length > 0)
     console.log(
-      `Tokens per question by request (prompt in / completion out): ${planModes.map((m) => `${m}: ${split(m)}`).join("; ")}.\n`,
+      `Tokens per question by request (prompt in / completion out):\n${planModes.map((m) => `- ${m}: ${split(m)}`).join("\n")}\n`,
     );
   const extra = [...rows].filter(([, r]) => r.extraPlans > 0);
   if (extra.length > 0)
@@ -252,51 +312,57 @@ function modeTable(title: string, ms: Measure[], modes: AgentMode[]): Map<AgentM
   return rows;
 }
 
-function branchTable(ms: Measure[]): void {
+function branchTable(ms: Measure[], modes: string[]): void {
   const branches = [...new Set(ms.map((m) => m.item.branch))].sort((a, b) => a - b);
+  const weft = modes.filter((m) => WEFT.includes(m));
   console.log("### ParallelQA-shaped, by branch count (means per question)");
   console.log("");
   console.log(
-    "| branches | questions | react ms | fc ms | plan ms | stream ms | react ÷ plan | react ÷ stream | fc ÷ stream | plan ÷ stream | prompt: react ÷ plan | prompt: react ÷ stream | first tool: plan ms | first tool: stream ms |",
+    `| branches | questions | ${modes.map((m) => `${m} ms`).join(" | ")} | ${weft.map((m) => `react ÷ ${m}`).join(" | ")} | ${weft.map((m) => `fc ÷ ${m}`).join(" | ")} | ${weft.map((m) => `prompt: react ÷ ${m}`).join(" | ")} |`,
   );
-  console.log(
-    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-  );
+  console.log(`| ---: | ---: |${" ---: |".repeat(modes.length + 3 * weft.length)}`);
   for (const b of branches) {
-    const of = (mode: AgentMode): Row =>
+    const of = (mode: string): Row =>
       rowOf(ms.filter((m) => m.item.branch === b && m.mode === mode));
-    const [react, fc, plan, stream] = [of("react"), of("fc"), of("plan"), of("stream")];
+    const react = of("react");
+    const fc = of("fc");
     console.log(
-      `| ${b} | ${react.n || plan.n} | ${int(react.wall)} | ${int(fc.wall)} | ${int(plan.wall)} | ${int(stream.wall)} | ${ratio(react.wall, plan.wall)} | ${ratio(react.wall, stream.wall)} | ${ratio(fc.wall, stream.wall)} | ${ratio(plan.wall, stream.wall)} | ${ratio(react.prompt, plan.prompt)} | ${ratio(react.prompt, stream.prompt)} | ${int(plan.firstTool)} | ${int(stream.firstTool)} |`,
+      `| ${b} | ${of(modes[0]!).n} | ${modes.map((m) => int(of(m).wall)).join(" | ")} | ${weft.map((m) => ratio(react.wall, of(m).wall)).join(" | ")} | ${weft.map((m) => ratio(fc.wall, of(m).wall)).join(" | ")} | ${weft.map((m) => ratio(react.prompt, of(m).prompt)).join(" | ")} |`,
     );
   }
   console.log("");
 }
 
-function targets(parallel: Measure[], all: Map<AgentMode, Row>): void {
+function targets(parallel: Measure[], all: Map<string, Row>): void {
   const react = all.get("react");
-  const plan = all.get("plan");
-  const stream = all.get("stream");
-  if (!react || !plan || !stream) return;
-  const big = (mode: AgentMode): Row =>
+  if (!react) return;
+  const weft = WEFT.filter((m) => all.has(m));
+  const big = (mode: string): Row =>
     rowOf(parallel.filter((m) => m.mode === mode && m.item.branch >= 4));
   const verdict = (ok: boolean): string => (ok ? "met" : "**missed**");
-  const promptPlan = react.prompt / plan.prompt;
-  const promptStream = react.prompt / stream.prompt;
-  const wallBig = big("react").wall / big("stream").wall;
-  const wallBigPlan = big("react").wall / big("plan").wall;
-  const streamGain = plan.wall / stream.wall;
+  const list = (f: (m: string) => number, goal: number): string =>
+    weft
+      .map((m) => `${m} ${f(m).toFixed(2)}× ${f(m) >= goal ? "(met)" : "(**missed**)"}`)
+      .join(", ");
   console.log("### Targets of issue 4 (over every question of both scenarios unless stated)");
   console.log("");
   console.log(
-    `- prompt tokens ≥ 5× below react: plan ${promptPlan.toFixed(2)}×, stream ${promptStream.toFixed(2)}× — ${verdict(Math.min(promptPlan, promptStream) >= 5)}`,
+    `- prompt tokens ≥ 5× below react: ${list((m) => react.prompt / all.get(m)!.prompt, 5)}`,
   );
   console.log(
-    `- wall time ≥ 3.7× below react on 4–5-branch ParallelQA questions: stream ${wallBig.toFixed(2)}×, plan ${wallBigPlan.toFixed(2)}× — ${verdict(wallBig >= 3.7)}`,
+    `- wall time ≥ 3.7× below react on 4–5-branch ParallelQA questions: ${list((m) => big("react").wall / big(m).wall, 3.7)}`,
   );
-  console.log(
-    `- stream faster than plan: plan ÷ stream = ${streamGain.toFixed(2)}× wall (${int(plan.wall - stream.wall)} ms per question); first tool at ${int(stream.firstTool)} ms vs ${int(plan.firstTool)} ms — ${verdict(streamGain > 1.02)}`,
-  );
+  for (const [plan, stream] of [
+    ["plan", "stream"],
+    ["plan+auto", "stream+auto"],
+  ] as const) {
+    const p = all.get(plan);
+    const st = all.get(stream);
+    if (!p || !st) continue;
+    console.log(
+      `- ${stream} faster than ${plan}: ${plan} ÷ ${stream} = ${(p.wall / st.wall).toFixed(2)}× wall (${int(p.wall - st.wall)} ms per question); first tool at ${int(st.firstTool)} ms vs ${int(p.firstTool)} ms — ${verdict(p.wall / st.wall > 1.02)}`,
+    );
+  }
   console.log("");
 }
 
@@ -323,9 +389,12 @@ async function main(): Promise<void> {
       "lookup-ms": { type: "string" },
       "jitter-ms": { type: "string" },
       "math-ms": { type: "string" },
+      registry: { type: "string" },
+      "summary-registry": { type: "string" },
       "per-branch": { type: "string" },
       hotpot: { type: "string" },
       modes: { type: "string" },
+      lanes: { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -345,12 +414,28 @@ async function main(): Promise<void> {
     jitterMs: numberFlag(values, "jitter-ms", 100),
     mathMs: numberFlag(values, "math-ms", 50),
   };
-  const modes = (values.modes ?? MODES.join(",")).split(",").map((m) => m.trim()) as AgentMode[];
-  const unknown = modes.filter((m) => !MODES.includes(m));
-  if (unknown.length > 0) {
-    console.error(`--modes: unknown mode ${unknown.join(", ")} (use ${MODES.join(", ")})`);
+  const names = (values.modes ?? VARIANTS.map((v) => v.name).join(",")).split(",");
+  const variants = names.map((n) => VARIANTS.find((v) => v.name === n.trim()));
+  if (variants.some((v) => v === undefined)) {
+    console.error(`--modes: use some of ${VARIANTS.map((v) => v.name).join(", ")}`);
     process.exit(2);
   }
+  const chosen = variants as Variant[];
+  const modes = chosen.map((v) => v.name);
+  const extra = unrelatedTools();
+  const registryOf = (n: number, flag: string): AnyTool[] => {
+    if (!Number.isInteger(n) || n < NEEDED || n > NEEDED + extra.length) {
+      console.error(`--${flag} wants a whole number from ${NEEDED} to ${NEEDED + extra.length}`);
+      process.exit(2);
+    }
+    return [...benchTools(latencies), ...extra.slice(0, n - NEEDED)];
+  };
+  const registry = numberFlag(values, "registry", NEEDED);
+  const summaryRegistry = numberFlag(values, "summary-registry", 12);
+  const mainTools = registryOf(registry, "registry");
+  const summaryTools =
+    summaryRegistry === 0 ? undefined : registryOf(summaryRegistry, "summary-registry");
+  const lanes = Math.max(1, Math.floor(numberFlag(values, "lanes", 2)));
   const parallel = parallelQaItems(numberFlag(values, "per-branch", 2));
   const hotpot = hotpotItems(numberFlag(values, "hotpot", 4));
 
@@ -363,36 +448,68 @@ async function main(): Promise<void> {
     `Model: SCRIPTED (a loopback OpenAI-compatible server, through the real \`openai\` client, streaming with usage). Speed: ${speed.ttftMs} ms to first token + prompt processing at ${speed.prefillTokensPerSecond} tokens/s, then ${speed.tokensPerSecond} tokens/s output, ${speed.tokensPerChunk} token(s) per SSE event; tokens counted with gpt-tokenizer (o200k), tool definitions included in react/fc prompts as servers render them.`,
   );
   console.log(
-    `Tools: search and wiki.fact ${latencies.lookupMs} ± ${latencies.jitterMs} ms (uniform, seeded per call: the same call waits the same in every mode), math ${latencies.mathMs} ms.`,
+    `Tools: search and wiki.fact ${latencies.lookupMs} ± ${latencies.jitterMs} ms (uniform, seeded per call: the same call waits the same in every mode), math ${latencies.mathMs} ms. Registry offered to every mode: ${registry} tools (${mainTools.map((t) => t.name).join(", ")}); react / fc get their zod schemas as JSON Schema (with the parameter descriptions), the planner one signature line each.`,
   );
   console.log(
-    "Every mode gets the same answers from the model — the same tool calls with the same arguments; react one call per turn, fc one dependency level per turn, plan/stream one Weft plan then one solver call. What is measured is the protocol's cost: requests made, prompts re-sent, and the serial waits (LLM round-trips between tool calls; for plan, writing the whole plan before the first call). Means per question; ratios are ratios of the means.",
+    'Every mode gets the same answers from the model — the same tool calls with the same arguments; react (native tool calling, one call per turn, no thoughts) one call per turn, fc one dependency level per turn, plan/stream one Weft plan then one solver call. +auto: solver "auto" — the planner is told it may return the answer as a sentence; the scripted planner does so when the answer is a computed number (ParallelQA average / difference / ratio / total: `return "The ratio would be $ratio."`), and returns the values otherwise (which-one questions, HotpotQA), which then go to the solver. What is measured is the protocol\'s cost: requests made, prompts re-sent, and the serial waits (LLM round-trips between tool calls; for plan, writing the whole plan before the first call). Means per question; ratios are ratios of the means.',
   );
   console.log(`ParallelQA-shaped: ${parallel.note}. HotpotQA-shaped: ${hotpot.note}.`);
+  console.log(
+    `Questions run ${lanes} at a time (each question's modes one after another); the event loop's delay is reported below.`,
+  );
   console.log("");
 
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
   process.stderr.write(
-    `running ${parallel.items.length + hotpot.items.length} questions × ${modes.length} modes...\n`,
+    `running ${parallel.items.length + hotpot.items.length} questions × ${modes.length} modes, ${lanes} at a time...\n`,
   );
-  const measures = await measure([...parallel.items, ...hotpot.items], modes, speed, latencies);
+  const measures = await measure(
+    [...parallel.items, ...hotpot.items],
+    chosen,
+    speed,
+    mainTools,
+    lanes,
+    `registry ${registry}`,
+  );
   const pq = measures.filter((m) => m.item.scenario === "parallelqa");
   const hq = measures.filter((m) => m.item.scenario === "hotpotqa");
 
   modeTable(
-    `ParallelQA-shaped: ${parallel.items.length} questions, 2–5 independent lookups each followed by a computation, then a combination`,
+    `ParallelQA-shaped: ${parallel.items.length} questions, 2–5 independent lookups each followed by a computation, then a combination (registry ${registry})`,
     pq,
     modes,
   );
-  if (modes.length === MODES.length) branchTable(pq);
+  if (modes.includes("react") && modes.includes("fc")) branchTable(pq, modes);
   modeTable(
-    `HotpotQA-shaped: ${hotpot.items.length} comparison questions, per entity a search then a lookup of the page found`,
+    `HotpotQA-shaped: ${hotpot.items.length} comparison questions, per entity a search then a lookup of the page found (registry ${registry})`,
     hq,
     modes,
   );
-  const all = modeTable("Both scenarios together", measures, modes);
+  const all = modeTable(`Both scenarios together (registry ${registry})`, measures, modes);
   targets(pq, all);
 
-  const failed = measures.filter((m) => !m.answerOk);
+  let summary: Measure[] = [];
+  if (summaryTools !== undefined) {
+    const big = parallel.items.filter((i) => i.branch >= 4);
+    process.stderr.write(
+      `running the ${big.length} 4-5-branch ParallelQA questions with ${summaryRegistry} tools...\n`,
+    );
+    summary = await measure(big, chosen, speed, summaryTools, lanes, `registry ${summaryRegistry}`);
+    modeTable(
+      `ParallelQA-shaped, 4–5 branches, registry of ${summaryRegistry} tools (${summaryTools.map((t) => t.name).join(", ")})`,
+      summary,
+      modes,
+    );
+  }
+  lag.disable();
+  // The histogram holds whole sampling intervals (10 ms when the loop is idle): the delay is the excess.
+  const over = (ns: number): string => Math.max(0, ns / 1e6 - 10).toFixed(1);
+  console.log(
+    `Event-loop delay over the run (beyond the 10 ms sampling interval): mean ${over(lag.mean)} ms, p99 ${over(lag.percentile(99))} ms, max ${over(lag.max)} ms.\n`,
+  );
+
+  const failed = [...measures, ...summary].filter((m) => !m.answerOk);
   if (failed.length > 0) {
     console.log(`${failed.length} runs did not answer as scripted:`);
     for (const m of failed)
@@ -402,7 +519,7 @@ async function main(): Promise<void> {
   if (values.json)
     console.log(
       JSON.stringify(
-        measures.map(({ item, ...m }) => ({
+        [...measures, ...summary].map(({ item, ...m }) => ({
           scenario: item.scenario,
           id: item.id,
           branch: item.branch,
