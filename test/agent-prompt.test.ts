@@ -309,6 +309,12 @@ describe("evidenceText", () => {
     expect(evidenceText("", {}, 100)).toBe("(no results)");
   });
 
+  it("drops the binary noise of floats", () => {
+    expect(evidenceText("", { a: 9770.800000000001, b: [0.1 + 0.2, 1e-20, 3] }, 100)).toBe(
+      "$a  → 9770.8\n$b  → [0.3,1e-20,3]",
+    );
+  });
+
   it("does not repeat the value of a bare `return $name`", () => {
     const plan = '$a = search("x")\nreturn $a\n';
     expect(evidenceText(plan, { a: [1], return: [1] }, 100)).toBe(

@@ -224,10 +224,16 @@ function unwrap(text: string): string {
 const ARROW = "  → ";
 const CUT = (n: number): string => `[cut: ${n} more chars]`;
 
+/** Binary noise of float arithmetic (`9770.800000000001`) costs tokens and says nothing. */
+const roundFloats = (_key: string, v: unknown): unknown =>
+  typeof v === "number" && !Number.isInteger(v) && Number.isFinite(v)
+    ? Number(v.toPrecision(15))
+    : v;
+
 function json(value: unknown): string {
   if (value === undefined) return "(not run)";
   try {
-    return JSON.stringify(value) ?? String(value);
+    return JSON.stringify(value, roundFloats) ?? String(value);
   } catch {
     return String(value);
   }
@@ -269,7 +275,7 @@ function fitValues(values: string[], budget: number): string[] {
 
 /**
  * The plan as the solver reads it: each statement (without its comments) with
- * `  → result` after it — `→ failed: <why>` for a call that failed, `→ (not
+ * `  → result` after it (compact JSON, floats to 15 significant digits) — `→ failed: <why>` for a call that failed, `→ (not
  * run)` for one that never ran — and the `return` line with the plan's value
  * (unless it returns a bare `$name`, whose value is on that name's line).
  * Results the plan text does not show get a `$name  → value` line at the end.
