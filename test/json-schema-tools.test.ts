@@ -368,6 +368,32 @@ describe("jsonSchemaTool", () => {
     expect(bad.errors[0]?.kind).toBe("validation");
   });
 
+  it("renames parameters a plan cannot write, and hands the tool its own names", async () => {
+    const seen: Record<string, unknown>[] = [];
+    const odd = jsonSchemaTool({
+      name: "odd",
+      inputSchema: {
+        type: "object",
+        properties: {
+          "max-length": { type: "number" },
+          max_length: { type: "string" },
+          $filter: { type: "string" },
+        },
+        required: ["max-length"],
+      },
+      run: (args) => {
+        seen.push(args);
+        return 1;
+      },
+    });
+    expect(toolSignature(odd)).toBe(
+      "odd(max_length_2: number, max_length?: string, _filter?: string) -> any",
+    );
+    const r = await run('return odd(3, _filter: "x", max_length: "y")', { tools: [odd] });
+    expect(r.errors).toEqual([]);
+    expect(seen).toEqual([{ "max-length": 3, $filter: "x", max_length: "y" }]);
+  });
+
   it("takes a `name` for an OpenAI function", () => {
     const named = jsonSchemaTool({
       type: "function",

@@ -115,6 +115,7 @@ describe("a running server's tools", () => {
       "calc.add(a: number, b: number) -> {sum: number}  # Adds two numbers",
       "calc.echo(text: string) -> any  # Says the text back",
       "calc.word_count(text: string) -> any  # Counts the words of a text",
+      "calc.truncate(text: string, max_words: number) -> any  # The first words of a text",
       "calc.pid() -> any  # The server's process id",
     ]);
     expect(mcp.servers.find((s) => s.name === "calc")?.tools[2]).toEqual({
@@ -136,6 +137,11 @@ describe("a running server's tools", () => {
       words: 3,
     });
     expect(await tool(mcp, "calc.echo").run({ text: "hi" }, context())).toBe("hi");
+  });
+
+  it("rename parameters a plan cannot spell, and send the server its own names", async () => {
+    const truncate = tool(mcp, "calc.truncate");
+    expect(await truncate.run({ text: "a b c d", max_words: 2 }, context())).toBe("a b");
   });
 
   it("turn an error result into an error naming the server and tool", async () => {

@@ -46,6 +46,13 @@ describe("weft run --mcp", () => {
     expect(r.stdout).toBe("sum 5, words 3\n");
   });
 
+  it("calls a parameter a plan cannot spell by its rewritten name", async () => {
+    const file = plan("truncate.plan", 'return calc.truncate("one two three", max_words: 2)\n');
+    const r = await weft(["run", file, "--mcp", server("calc")]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("one two\n");
+  });
+
   it("a server that crashes mid-call: exit 1, an error naming server and tool, no hang", async () => {
     const file = plan("crash.plan", "$x = crash.boom()\nreturn $x\n");
     const r = await weft(["run", file, "--mcp", server("crash")]);

@@ -8,7 +8,7 @@
 // accepted here and the tool itself rejects it.
 import { z } from "zod";
 import type { AnyTool, ToolContext, ToolDefinition } from "../compiler/tool.js";
-import { isWeftName, weftName } from "./names.js";
+import { argumentName, isWeftName, weftName } from "./names.js";
 
 export type JsonSchema = Record<string, unknown> | boolean;
 
@@ -210,6 +210,64 @@ export function inputFromJsonSchema(schema: unknown): z.ZodObject {
   });
 }
 
+/** A tool's parameters, renamed where a plan could not write them as `name: value`. */
+export interface ToolInput {
+  input: z.ZodObject;
+  /** The arguments by the names the schema gave them, from the names the plan used. */
+  toOriginal: (args: Record<string, unknown>) => Record<string, unknown>;
+}
+
+/**
+ * Like {@link inputFromJsonSchema}, but parameters whose names are not
+ * identifiers (`max-length`, `$filter`) are renamed (`max_length`, `_filter`;
+ * `_2` after a name already taken), and `toOriginal` maps a call's
+ * arguments back for the tool.
+ */
+export function toolInputFromJsonSchema(schema: unknown): ToolInput {
+  const props = isRecord(schema) ? schema["properties"] : undefined;
+  const keys = isRecord(props) ? Object.keys(props) : [];
+  if (keys.every((k) => argumentName(k) === k))
+    return { input: inputFromJsonSchema(schema), toOriginal: (args) => args };
+  const taken = new Set(keys.filter((k) => argumentName(k) === k));
+  const original = new Map<string, string>();
+  const renamed: Record<string, unknown> = {};
+  for (const key of keys) {
+    let name = key;
+    if (argumentName(key) !== key) {
+      name = argumentName(key);
+      for (let n = 2; taken.has(name); n++) name = `${argumentName(key)}_${n}`;
+      taken.add(name);
+      original.set(name, key);
+    }
+    renamed[name] = (props as Record<string, unknown>)[key];
+  }
+  const s = schema as Record<string, unknown>;
+  const required = Array.isArray(s["required"])
+    ? s["required"].map((r) => {
+        for (const [name, key] of original) if (key === r) return name;
+        return r as unknown;
+      })
+    : undefined;
+  const input = inputFromJsonSchema({
+    ...s,
+    properties: renamed,
+    ...(required === undefined ? {} : { required }),
+  });
+  const toOriginal = (args: Record<string, unknown>): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(args)) {
+      Object.defineProperty(out, original.get(name) ?? name, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return out;
+  };
+  return { input, toOriginal };
+}
+
 /** One property at a time, when the whole schema cannot be converted: what fails accepts anything. */
 function objectByProperty(schema: Record<string, unknown>, closed: boolean): z.ZodObject {
   const props = schema["properties"] as Record<string, JsonSchema>;
@@ -314,13 +372,22 @@ export function jsonSchemaTool(
     inputSchema: _inputSchema,
     parameters: _parameters,
     outputSchema,
+    run,
     ...rest
   } = d;
+  const { input, toOriginal } = toolInputFromJsonSchema(parameters);
+  const jsonRun = run as JsonRun | undefined;
   return {
     ...rest,
     name,
     ...(description === undefined ? {} : { description }),
-    input: inputFromJsonSchema(parameters),
+    input,
     ...(outputSchema === undefined ? {} : { output: zodFromJsonSchema(outputSchema) }),
+    // The tool gets its arguments by the names its schema gave them.
+    ...(jsonRun === undefined
+      ? {}
+      : {
+          run: (args: Record<string, unknown>, ctx: ToolContext) => jsonRun(toOriginal(args), ctx),
+        }),
   } as AnyTool;
 }

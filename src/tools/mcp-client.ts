@@ -10,7 +10,7 @@ import { CallToolResultSchema, ErrorCode, McpError } from "@modelcontextprotocol
 import { z } from "zod";
 import type { AnyTool, ToolContext } from "../compiler/tool.js";
 import { splitCommandLine } from "./command-line.js";
-import { inputFromJsonSchema, zodFromJsonSchema } from "./json-schema.js";
+import { toolInputFromJsonSchema, zodFromJsonSchema } from "./json-schema.js";
 import { identifier, isWeftName, weftName } from "./names.js";
 
 export interface McpServerConfig {
@@ -276,10 +276,11 @@ class ServerConnection {
     const timeout = this.#config.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     const annotations = info.annotations ?? {};
     const description = info.description ?? info.title ?? annotations.title;
+    const { input, toOriginal } = toolInputFromJsonSchema(info.inputSchema);
     return {
       name: weftToolName,
       ...(description === undefined ? {} : { description }),
-      input: inputFromJsonSchema(info.inputSchema),
+      input,
       ...(info.outputSchema === undefined ? {} : { output: zodFromJsonSchema(info.outputSchema) }),
       // Hints, not promises: they only allow merging identical calls, and
       // without them a call counts as acting on the world (never pruned).
@@ -293,7 +294,7 @@ class ServerConnection {
         let result: z.infer<typeof CallToolResultSchema>;
         try {
           result = await this.#client.request(
-            { method: "tools/call", params: { name: info.name, arguments: args } },
+            { method: "tools/call", params: { name: info.name, arguments: toOriginal(args) } },
             CallToolResultSchema,
             // A server that reports progress is still working: each report restarts the clock.
             { signal: ctx.signal, timeout, onprogress: () => {}, resetTimeoutOnProgress: true },

@@ -25,3 +25,10 @@ export function isWeftName(name: string): boolean {
     name.split(".").every((p) => !KEYWORDS.has(p))
   );
 }
+
+/** An argument name a plan can write (`max-length` -> `max_length`); keywords are fine there. */
+export function argumentName(raw: string): string {
+  let id = raw.replace(/[^A-Za-z0-9_]+/g, "_");
+  if (id === "") id = "_";
+  return /^[0-9]/.test(id) ? `_${id}` : id;
+}
