@@ -89,8 +89,26 @@ export type {
 } from "./agent/types.js";
 export { PlanExtractor, extractPlan, type ExtractedLine } from "./agent/extract.js";
 
-// ## Tools from the ecosystem
+// ## Tools from the ecosystem: the standard library, JSON Schema, MCP
 export { stdTools, type StdOptions } from "./tools/std/index.js";
+export {
+  jsonSchemaTool,
+  zodFromJsonSchema,
+  inputFromJsonSchema,
+  type JsonSchema,
+  type JsonSchemaToolDefinition,
+  type FunctionToolDefinition,
+} from "./tools/json-schema.js";
+export {
+  connectMcp,
+  withMcp,
+  parseMcpSpec,
+  McpServerError,
+  type McpServerConfig,
+  type McpTools,
+} from "./tools/mcp-client.js";
+export { createWeftMcpServer, type WeftMcpServerOptions } from "./tools/mcp-server.js";
+export { summarizeTrace, type TraceSummary } from "./tools/trace-summary.js";
 
 // ## The peers' plan formats: ReWOO, LLMCompiler, Chain-of-Abstraction
 export {
