@@ -79,7 +79,7 @@ describe("public API behaviour", () => {
 
   it("the built package exports the same API", async () => {
     // `weft` resolves to dist/ (built by the test setup) through the package's own exports.
-    const built = (await import("weft")) as typeof weft;
+    const built = (await import("weft")) as unknown as typeof weft;
     expect(Object.keys(built).sort()).toEqual(Object.keys(weft).sort());
     expect(built.check(text, { tools: [search] }).ok).toBe(true);
   });
