@@ -200,7 +200,8 @@ async function measure(
     const wallMs = performance.now() - started;
     const roles = result.usage.calls.map((c) => c.role);
     // A sentence the plan returned is the computed value, not the corpus's answer.
-    const direct = item.sentencePlan && !roles.includes("solver") && result.ok;
+    const direct =
+      variant.solver === "auto" && item.sentencePlan && !roles.includes("solver") && result.ok;
     const computed = item.sentencePlan ? result.results[item.sentencePlan.binding] : undefined;
     const answerOk = direct
       ? computed !== undefined && result.answer.includes(String(computed))
