@@ -294,6 +294,18 @@ describe("a tool's input from JSON Schema", () => {
     expect(open.safeParse({ query: "x", extra: 1 }).success).toBe(true);
   });
 
+  it("reads `properties` without `type: object` (or with a nullable object) as the parameters", () => {
+    for (const schema of [
+      { properties: { city: { type: "string" } }, required: ["city"] },
+      { type: ["object", "null"], properties: { city: { type: "string" } }, required: ["city"] },
+    ]) {
+      const loose = inputFromJsonSchema(schema);
+      expect(Object.keys(loose.shape)).toEqual(["city"]);
+      expect(loose.safeParse({ city: 3 }).success).toBe(false);
+      expect(loose.safeParse({ cty: "Oslo" }).success).toBe(false);
+    }
+  });
+
   it("takes no parameters without a schema, and keeps validating a top-level anyOf", () => {
     expect(Object.keys(inputFromJsonSchema(undefined).shape)).toEqual([]);
     const either = inputFromJsonSchema({

@@ -184,7 +184,7 @@ export function zodFromJsonSchema(schema: unknown): z.ZodType {
  * argument name (JSON Schema would allow it, and the tool would ignore it).
  */
 export function inputFromJsonSchema(schema: unknown): z.ZodObject {
-  const normal = normalizeJsonSchema(schema ?? {});
+  const normal = asObjectSchema(normalizeJsonSchema(schema ?? {}));
   if (!isRecord(normal)) return z.looseObject({});
   const props = normal["properties"];
   const closed =
@@ -208,6 +208,20 @@ export function inputFromJsonSchema(schema: unknown): z.ZodObject {
     for (const issue of r.error.issues)
       ctx.addIssue({ code: "custom", message: issue.message, path: issue.path, input: value });
   });
+}
+
+/**
+ * Arguments always arrive as an object, so `properties` without `type`
+ * (common in hand-written definitions) or `type: ["object", "null"]` mean an
+ * object: otherwise zod reads the schema as any value, or a union, and the
+ * tool would show no parameters at all.
+ */
+function asObjectSchema(schema: JsonSchema): JsonSchema {
+  if (!isRecord(schema) || !isRecord(schema["properties"])) return schema;
+  const type = schema["type"];
+  if (type === undefined || (Array.isArray(type) && type.includes("object")))
+    return { ...schema, type: "object" };
+  return schema;
 }
 
 /** A tool's parameters, renamed where a plan could not write them as `name: value`. */
