@@ -1,6 +1,7 @@
 // The tool-source flags every tool-using command shares: --tools, --mcp,
 // --std and the capability grants --allow-net/--allow-read/--allow-write,
 // and tool names that two sources define.
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -95,5 +96,24 @@ describe("help", () => {
     const r = await weft(["mcp", "--help"]);
     expect(r.stdout).toContain('"command": "npx", "args": ["weft", "mcp"');
     expect(r.stdout).toContain("Exit status: 0");
+  });
+});
+
+describe("--tools", () => {
+  // Under vitest the import goes through vite, so only the real bin shows how Node loads it.
+  it("loads a TypeScript module from a CommonJS package (no `type: module`), as a real process", () => {
+    const cjs = mkdtempSync(join(tmpdir(), "weft-tools-cjs-"));
+    writeFileSync(join(cjs, "package.json"), "{}\n");
+    writeFileSync(
+      join(cjs, "tools.ts"),
+      'const one: number = 1;\nexport default [{ name: "one", inputSchema: {}, run: () => one }];\n',
+    );
+    const r = spawnSync(
+      process.execPath,
+      [join(root, "bin", "weft.js"), "run", "-", "--tools", "tools.ts"],
+      { cwd: cjs, encoding: "utf8", input: "return one()\n" },
+    );
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("1\n");
   });
 });

@@ -58,11 +58,16 @@ export async function loadTools(modulePath: string, cwd: string): Promise<AnyToo
     if (/\.[cm]?tsx?$/.test(file)) {
       // A global, temporary hook rather than tsx's namespaced import: modules
       // the CLI already loaded (zod, weft itself) are reused, not loaded twice.
+      // The CommonJS hook too: in a package without `"type": "module"` a .ts
+      // file is CommonJS, and Node would otherwise fail with "require() ... in a cycle".
       const { register } = await import("tsx/esm/api");
+      const { register: registerCjs } = await import("tsx/cjs/api");
       const unregister = register();
+      const unregisterCjs = registerCjs();
       try {
         mod = (await import(url)) as Record<string, unknown>;
       } finally {
+        unregisterCjs();
         await unregister();
       }
     } else {
