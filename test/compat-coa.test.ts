@@ -71,6 +71,19 @@ describe("Chain-of-Abstraction import", () => {
     expect(r.diagnostics.map(at)).toEqual(["1:18 warning I006"]);
   });
 
+  it("does not let a call without `)` swallow the calls after it on its line", () => {
+    const r = importPlan(
+      "coa",
+      'A [FUNC math("a" = y1] and [FUNC foo bar = y2] [FUNC search("x") = y3].',
+    );
+    expect(r.diagnostics.map(at)).toEqual(["1:3 error I004", "1:28 error I013"]);
+    expect(r.diagnostics[0]!.range.end.column).toBe(23);
+    expect(r.text).toBe(
+      lines('# A [FUNC math("a" = y1] and [FUNC foo bar = y2] y3.', '$y3 = search("x")'),
+    );
+    expect(r.steps).toBe(3);
+  });
+
   it("keeps every dependency in the compiled graph", () => {
     const built = readPlan(
       "coa",

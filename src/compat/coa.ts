@@ -30,6 +30,7 @@ import { Scope, Source, isBlank } from "./scan.js";
 import type { ImportOptions } from "./types.js";
 
 const BLOCK = /\[FUNC\b[ \t]*/g;
+const NEXT_BLOCK = /\[FUNC\b/g;
 const CALL = /([A-Za-z_][\w.]*)[ \t]*\(/y;
 const RESULT = /[ \t]*(?:=|->)[ \t]*(y\d+)[ \t]*\]/y;
 const NO_RESULT = /[ \t]*\]/y;
@@ -161,16 +162,19 @@ class CoaReader implements ArgsContext {
       const tail = /\)[ \t]*(?:(?:=|->)[ \t]*y\d+[ \t]*)?\]/g;
       tail.lastIndex = CALL.lastIndex;
       const t = tail.exec(text);
-      if (t === null || t.index > line.end) {
+      // The call cannot end inside the next `[FUNC`: that is a step of its own.
+      NEXT_BLOCK.lastIndex = CALL.lastIndex;
+      const next = NEXT_BLOCK.exec(text)?.index ?? text.length;
+      const limit = Math.min(line.end, next);
+      if (t === null || t.index > limit) {
         if (text.indexOf("]", CALL.lastIndex) === -1) return cutOff();
+        // Up to its own last `]` when it has one: the text after it is reasoning.
+        const bracket = text.lastIndexOf("]", limit - 1);
+        const end = bracket >= CALL.lastIndex ? bracket + 1 : limit;
         b.report(
-          importDiag.unclosed(
-            src.range(start, line.end),
-            ")",
-            "its arguments are not Python literals",
-          ),
+          importDiag.unclosed(src.range(start, end), ")", "its arguments are not Python literals"),
         );
-        return { start, end: line.end, replacement: text.slice(start, line.end) };
+        return { start, end, replacement: text.slice(start, end) };
       }
       const raw = text.slice(CALL.lastIndex, t.index);
       const lead = raw.length - raw.trimStart().length;
