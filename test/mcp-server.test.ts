@@ -173,6 +173,8 @@ describe("createWeftMcpServer (in-process)", () => {
     const run = tools.find((t) => t.name === "run_plan");
     expect(run?.description).toContain("independent calls run in parallel");
     expect(run?.description).toContain("one statement per line");
+    // A sentence cut off at a colon would leave a calling model guessing.
+    for (const t of tools) expect(t.description).toMatch(/[.`]$/);
   });
 
   it("runs a plan with inputs and returns its value and a trace summary", async () => {
@@ -232,6 +234,15 @@ describe("createWeftMcpServer (in-process)", () => {
     const r = await call(client, "run_plan", { plan: '$a = fail("no luck")\nreturn $a' });
     expect(r.isError).toBe(true);
     expect(textOf(r)).toMatch(/^the plan failed:\nline 1 .*no luck/);
+  });
+
+  it("puts the warnings of a failed run in its text too", async () => {
+    const r = await call(client, "run_plan", {
+      plan: '$unused = sleep("u", 1)\nreturn fail("no")',
+    });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toMatch(/\n\nwarnings:\nplan:1:1: warning\[/);
+    expect(r.structuredContent?.["warnings"]).toContain("plan:1:1: warning[");
   });
 
   it("checks a plan", async () => {

@@ -28,7 +28,7 @@ const RUN_DESCRIPTION = `Runs a Weft plan and returns its result, with a trace s
 
 ${LANGUAGE_PRIMER}`;
 
-const CHECK_DESCRIPTION = `Checks a Weft plan without running anything: syntax, tool names, argument names and types. Returns "ok" or the problems with line:column and a hint. ${LANGUAGE_PRIMER.split("\n")[0]}`;
+const CHECK_DESCRIPTION = `Checks a Weft plan without running anything: syntax, tool names, argument names and types. Returns "ok" or the problems with line:column and a hint. The language is described with run_plan.`;
 
 const DESCRIBE_DESCRIPTION =
   "Lists the tools a Weft plan can call, one signature per line in Weft syntax: `name(param: type, optional?: type) -> result  # what it does`.";
@@ -160,8 +160,10 @@ export function createWeftMcpServer(options: WeftMcpServerOptions): McpServer {
       if (!result.ok) {
         const errors = result.errors.map(errorLine).join("\n");
         const structured = { ok: false, errors: result.errors.map(errorLine), trace, ...warnings };
+        // A warning (a denied capability, an unused result) often says why it failed.
+        const also = warnings.warnings === undefined ? "" : `\n\nwarnings:\n${warnings.warnings}`;
         return {
-          ...text(`the plan failed:\n${errors}\n\ntrace: ${JSON.stringify(trace)}`, true),
+          ...text(`the plan failed:\n${errors}\n\ntrace: ${JSON.stringify(trace)}${also}`, true),
           structuredContent: structured,
         };
       }
