@@ -1,6 +1,7 @@
 // Capabilities of the standard library: denied by default with a message that
 // names the flag, warned about by the checker (C020), and working once
 // granted, against real loopback servers and real directories.
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -524,6 +525,20 @@ describe("file.read and file.write, granted", () => {
       /more than the 5242880 allowed/,
     );
   });
+
+  it.skipIf(process.platform === "win32")(
+    "refuses a FIFO at once instead of waiting for its writer or reader",
+    async () => {
+      const fifo = join(inside, "pipe");
+      execFileSync("mkfifo", [fifo]);
+      expect((await failure("file.read", { path: "pipe" }, canRead())).message).toMatch(
+        /pipe is not a regular file/,
+      );
+      expect(
+        (await failure("file.write", { path: "pipe", content: "x" }, canWrite())).message,
+      ).toMatch(/cannot write pipe: it is a FIFO or socket with no reader/);
+    },
+  );
 
   it("writes then reads in one plan", async () => {
     const plan = [

@@ -9,6 +9,9 @@ import { defineTool, PermanentError } from "../../compiler/tool.js";
 import { denied, type FilePolicy } from "./capabilities.js";
 
 export const MAX_FILE_BYTES = 5 * 1024 * 1024;
+// Absent on Windows, where neither applies.
+const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+const NONBLOCK = constants.O_NONBLOCK ?? 0;
 
 function allowed(tool: string, policy: FilePolicy, path: string): string {
   const checked = policy.check(path);
@@ -31,7 +34,9 @@ function fsError(tool: string, path: string, e: unknown): Error {
         ? "it is a directory"
         : code === "EACCES" || code === "EPERM"
           ? "permission denied"
-          : (e as Error).message;
+          : code === "ENXIO"
+            ? "it is a FIFO or socket with no reader"
+            : (e as Error).message;
   return new PermanentError(
     `${tool}: cannot ${tool === "file.read" ? "read" : "write"} ${path}: ${reason}`,
   );
@@ -48,8 +53,10 @@ export function fileRead(policy: FilePolicy) {
       const real = allowed("file.read", policy, path);
       let handle;
       try {
-        // O_NOFOLLOW: a symlink swapped in after the check is refused, not followed.
-        handle = await open(real, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+        // O_NOFOLLOW: a symlink swapped in for the file after the check is refused,
+        // not followed. O_NONBLOCK: opening a FIFO would otherwise wait for a
+        // writer forever (and hold a libuv thread); it is refused below instead.
+        handle = await open(real, constants.O_RDONLY | NOFOLLOW | NONBLOCK);
       } catch (e) {
         throw fsError("file.read", path, e);
       }
@@ -84,7 +91,7 @@ export function fileWrite(policy: FilePolicy) {
       try {
         await mkdir(dirname(real), { recursive: true });
         const flags =
-          constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | (constants.O_NOFOLLOW ?? 0);
+          constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | NOFOLLOW | NONBLOCK;
         await writeFile(real, content, { encoding: "utf8", flag: flags });
       } catch (e) {
         throw fsError("file.write", path, e);
