@@ -45,11 +45,20 @@ describe("--std", () => {
   });
 
   it.each(["--allow-net", "--allow-read", "--allow-write"])(
-    "%s without --std is a usage error",
+    "%s without --std is a usage error for run, check, compile and import",
     async (flag) => {
-      const r = await weft(["run", "math.plan", flag, "x"], { cwd: dir });
-      expect(r.code).toBe(2);
-      expect(r.stderr).toBe(`weft: ${flag} grants the standard library a capability: add --std\n`);
+      for (const args of [
+        ["run", "math.plan"],
+        ["check", "math.plan"],
+        ["compile", "math.plan"],
+        ["import", "--from", "rewoo", "math.plan"],
+      ]) {
+        const r = await weft([...args, flag, "x"], { cwd: dir });
+        expect(r.code).toBe(2);
+        expect(r.stderr).toBe(
+          `weft: ${flag} grants the standard library a capability: add --std\n`,
+        );
+      }
     },
   );
 });

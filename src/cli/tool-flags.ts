@@ -172,7 +172,18 @@ async function stdLibrary(flags: ToolFlags, io: Io): Promise<AnyTool[]> {
   return stdTools(options);
 }
 
-/** Whether the flags name any tool source (without one, `check` cannot check tool names). */
+/**
+ * Whether the flags name any tool source (without one, `check` cannot check
+ * tool names). A grant counts too, so that openTools refuses one given without
+ * --std instead of the command ignoring it.
+ */
 export function hasToolSource(flags: ToolFlags): boolean {
-  return flags.tools !== undefined || flags.std === true || (flags.mcp ?? []).length > 0;
+  return (
+    flags.tools !== undefined ||
+    flags.std === true ||
+    (flags.mcp ?? []).length > 0 ||
+    flags.allowNet !== undefined ||
+    flags.allowRead !== undefined ||
+    flags.allowWrite !== undefined
+  );
 }
