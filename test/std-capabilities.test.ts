@@ -595,6 +595,17 @@ describe("llm.complete, with a model", () => {
     }
   });
 
+  it("names the server it cannot reach", async () => {
+    const closed = createServer();
+    await new Promise<void>((done) => closed.listen(0, "127.0.0.1", done));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((done) => closed.close(done));
+    const baseURL = `http://127.0.0.1:${port}/v1`;
+    const error = await failure("llm.complete", { prompt: "x" }, { llm: { baseURL, model: "m" } });
+    expect(error.message).toMatch(`llm.complete: cannot reach ${baseURL}: `);
+    expect(error.permanent).toBe(false);
+  });
+
   it("fails permanently on a client error and retryably on a server error", async () => {
     const server = await startFakeOpenAI([
       { status: 401, error: "bad key" },

@@ -59,7 +59,9 @@ export function llmComplete(config: LlmConfig | undefined) {
       } catch (e) {
         if (ctx.signal.aborted) throw e;
         const status = (e as { status?: number }).status;
-        const message = `llm.complete: ${(e as Error).message}`;
+        // Without a status the server never answered: "Connection error." alone does not say which.
+        const where = status === undefined ? `cannot reach ${client.baseURL}: ` : "";
+        const message = `llm.complete: ${where}${(e as Error).message}`;
         // Bad requests, keys and models stay bad; throttling, timeouts and server errors may pass.
         const permanent =
           status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
