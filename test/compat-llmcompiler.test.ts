@@ -1,25 +1,9 @@
 // LLMCompiler plans written for these tests in the planner's format (not copied
 // from the corpus): exact Weft text, diagnostics with line:column.
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import { llmCompilerTools as tools } from "../scripts/corpus.js";
 import { checkImported, importPlan, readPlan } from "../src/compat/index.js";
-import { defineTool } from "../src/compiler/tool.js";
 import type { Diagnostic } from "../src/diagnostics/diagnostic.js";
-
-const tools = [
-  defineTool({
-    name: "search",
-    input: z.object({ entity: z.string() }),
-    output: z.string(),
-    run: () => "",
-  }),
-  defineTool({
-    name: "math",
-    input: z.object({ problem: z.string(), context: z.array(z.string()).optional() }),
-    output: z.number(),
-    run: () => 0,
-  }),
-];
 
 const at = (d: Diagnostic): string =>
   `${d.range.start.line}:${d.range.start.column} ${d.severity} ${d.code}`;
