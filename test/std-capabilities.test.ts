@@ -82,7 +82,7 @@ describe("denied by default, with the flag that grants it", () => {
     [
       "llm.complete",
       { prompt: "hi" },
-      "llm.complete: no model configured; pass --model and --base-url (or set OPENAI_BASE_URL)",
+      "llm.complete: no model configured; pass --model and --base-url (or set WEFT_MODEL and OPENAI_BASE_URL)",
     ],
   ])("%s", async (name, args, message) => {
     const error = await failure(name, args);
@@ -162,7 +162,7 @@ describe("checker warning C020", () => {
   it("warns about llm.complete without a model", () => {
     const plan = `return llm.complete("hi")`;
     expect(warnings(plan)).toEqual([
-      "1:8 this call will be denied: no model configured; pass --model and --base-url (or set OPENAI_BASE_URL)",
+      "1:8 this call will be denied: no model configured; pass --model and --base-url (or set WEFT_MODEL and OPENAI_BASE_URL)",
     ]);
     expect(warnings(plan, { llm: { model: "m", baseURL: "http://127.0.0.1:1/v1" } })).toEqual([]);
   });

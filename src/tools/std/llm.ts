@@ -14,7 +14,9 @@ export interface LlmConfig {
   model?: string;
 }
 
-const NO_MODEL = "no model configured; pass --model and --base-url (or set OPENAI_BASE_URL)";
+// The model is missing, so name its variable too: OPENAI_BASE_URL alone would not grant it.
+const NO_MODEL =
+  "no model configured; pass --model and --base-url (or set WEFT_MODEL and OPENAI_BASE_URL)";
 
 /** Why llm.complete cannot run with `config`, or undefined when it can. */
 function missing(config: LlmConfig | undefined): string | undefined {
