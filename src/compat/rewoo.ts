@@ -18,8 +18,7 @@
 import type { Range } from "../diagnostics/range.js";
 import { importDiag } from "./diagnostics.js";
 import { PlanBuilder, isToolName, type BuiltPlan, type Part, type Value } from "./plan-builder.js";
-import { Source, isBlank, type Line } from "./scan.js";
-import { Scope } from "./scan.js";
+import { Scope, Source, isBlank, type Line } from "./scan.js";
 import type { ImportOptions } from "./types.js";
 
 const STEP = /^[ \t]*#E(\d+)[ \t]*[=:][ \t]*/;
