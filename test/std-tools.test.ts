@@ -245,6 +245,10 @@ describe("json.parse and json.get", () => {
     expect(await failure("json.get", { value: doc, path: "list.x" })).toMatch(
       /\$\.list is a list, not an object/,
     );
+    // A key that needs quoting is quoted in the message, as it must be in a path.
+    expect(
+      await failure("json.get", { value: { "b.c": { "x]": 1 } }, path: '["b.c"]["x]"].y' }),
+    ).toBe('json.get: $["b.c"]["x]"] is a number, not an object');
   });
 
   it("never reaches through the prototype", async () => {

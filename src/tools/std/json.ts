@@ -66,9 +66,13 @@ export function parsePath(path: string): PathStep[] {
   return steps;
 }
 
+/** The path so far, written so that it reads back the same: a key with `.`, `[` or `]` is quoted. */
 function stepText(steps: readonly PathStep[]): string {
   let text = "$";
-  for (const s of steps) text += typeof s === "number" ? `[${s}]` : `.${s}`;
+  for (const s of steps) {
+    if (typeof s === "number") text += `[${s}]`;
+    else text += /^[^.[\]]+$/.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`;
+  }
   return text;
 }
 
