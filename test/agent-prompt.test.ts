@@ -113,7 +113,7 @@ describe("planner prompt", () => {
     for (const [format, tokens] of sizes) expect(tokens).toBeLessThanOrEqual(bound[format]);
     // solver "auto" adds the rule about returning the answer as a sentence, and little else
     const auto = encode(plannerSystemPrompt(exampleTools, { solver: "auto" })).length;
-    expect(auto - sizes[0][1]).toBeLessThan(50);
+    expect(auto - sizes[0]![1]).toBeLessThan(50);
   });
 
   it("with solver auto, teaches returning the answer as a sentence, and when not to", () => {
