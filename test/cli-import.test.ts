@@ -118,6 +118,12 @@ describe("weft import", () => {
     const bad = await weft(["import", "--from", "rewoo", file, "--map", "Wikipedia"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--map expects OLD=new");
+    const keyword = await weft(["import", "--from", "rewoo", file, "--map", "Wikipedia=in"]);
+    expect(keyword.code).toBe(2);
+    expect(keyword.stdout).toBe("");
+    expect(keyword.stderr).toBe(
+      "weft: --map Wikipedia=in: `in` is not a tool name a plan can call (letters, digits, _ and dots; not a keyword)\n",
+    );
   });
 
   it("exits 2 on a usage error: no --from, an unknown format, a missing file", async () => {

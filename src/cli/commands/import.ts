@@ -11,6 +11,7 @@ import {
   readPlan,
   type ForeignFormat,
 } from "../../compat/index.js";
+import { isToolName } from "../../compat/plan-builder.js";
 import { renderDiagnostics, summarize } from "../../diagnostics/render.js";
 import { displayName, readSource, UsageError, type Io } from "../io.js";
 import { addToolFlags, hasToolSource, openTools, type ToolFlags } from "../tool-flags.js";
@@ -35,6 +36,11 @@ export function parseMap(specs: readonly string[]): Record<string, string> {
     if (eq <= 0 || from === "" || to === "")
       throw new UsageError(
         `--map expects OLD=new, as in --map Wikipedia=wiki.search (got "${spec}")`,
+      );
+    // Said here, once: otherwise every step that calls `from` would blame the plan.
+    if (!isToolName(to))
+      throw new UsageError(
+        `--map ${spec}: \`${to}\` is not a tool name a plan can call (letters, digits, _ and dots; not a keyword)`,
       );
     map[from] = to;
   }
