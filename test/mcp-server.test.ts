@@ -153,6 +153,15 @@ describe("summarizeTrace", () => {
   it("is empty for a plan without calls", () => {
     expect(summarizeTrace({ makespanMs: 1, nodes: [] }).criticalPath).toEqual({ ms: 0, calls: [] });
   });
+
+  it("is empty when no call ran (a run stopped before it started)", () => {
+    const summary = summarizeTrace({
+      makespanMs: 0,
+      nodes: [{ id: "n1", kind: "call", tool: "t", deps: [], status: "skipped" }],
+    });
+    expect(summary.calls).toBe(0);
+    expect(summary.criticalPath).toEqual({ ms: 0, calls: [] });
+  });
 });
 
 describe("createWeftMcpServer (in-process)", () => {

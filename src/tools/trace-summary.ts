@@ -64,9 +64,12 @@ export function summarizeTrace(trace: Trace): TraceSummary {
     best.set(n.id, { ms, prev: top.prev });
     return ms;
   };
+  const ran = calls.filter((n) => n.start !== undefined && n.fromJournal !== true);
+  // The path ends at a call that ran: one that never started (a run stopped by
+  // a missing input, say) took no time and set nothing.
   let end: TraceEntry | undefined;
   let endMs = -1;
-  for (const n of calls) {
+  for (const n of ran) {
     const ms = longest(n, new Set());
     if (ms > endMs) [end, endMs] = [n, ms];
   }
@@ -81,7 +84,6 @@ export function summarizeTrace(trace: Trace): TraceSummary {
       ms: round(duration(n)),
     });
   }
-  const ran = calls.filter((n) => n.start !== undefined && n.fromJournal !== true);
   return {
     calls: ran.length,
     failed: calls.filter((n) => n.status === "failed").length,
