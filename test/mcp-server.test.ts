@@ -157,7 +157,7 @@ describe("summarizeTrace", () => {
   it("is empty when no call ran (a run stopped before it started)", () => {
     const summary = summarizeTrace({
       makespanMs: 0,
-      nodes: [{ id: "n1", kind: "call", tool: "t", deps: [], status: "skipped" }],
+      nodes: [{ id: "n1", kind: "call", tool: "t", deps: [], status: "skipped", attempts: 0 }],
     });
     expect(summary.calls).toBe(0);
     expect(summary.criticalPath).toEqual({ ms: 0, calls: [] });
