@@ -108,6 +108,17 @@ describe("help", () => {
   });
 });
 
+describe("a missing plan file", () => {
+  it.each([["run"], ["check"], ["compile"]])(
+    "%s says so before starting any MCP server",
+    async (cmd) => {
+      const r = await weft([cmd, "missing.plan", "--mcp", "no-such-mcp-command"], { cwd: dir });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe("weft: cannot read missing.plan: no such file\n");
+    },
+  );
+});
+
 describe("--tools", () => {
   // Under vitest the import goes through vite, so only the real bin shows how Node loads it.
   it("loads a TypeScript module from a CommonJS package (no `type: module`), as a real process", () => {

@@ -10,24 +10,31 @@ export interface CheckFlags extends ToolFlags {
 }
 
 export async function runCheck(files: string[], flags: CheckFlags, io: Io): Promise<number> {
-  if (!hasToolSource(flags)) return check(files, flags, undefined, io);
+  // Read first: a missing file should not wait for MCP servers to start.
+  const sources: Source[] = [];
+  for (const file of files) sources.push({ file, text: await readSource(io, file) });
+  if (!hasToolSource(flags)) return check(sources, flags, undefined, io);
   const opened = await openTools(flags, io);
   try {
-    return await check(files, flags, opened.tools, io);
+    return await check(sources, flags, opened.tools, io);
   } finally {
     await opened.close();
   }
 }
 
+interface Source {
+  file: string;
+  text: string;
+}
+
 async function check(
-  files: string[],
+  sources: Source[],
   flags: CheckFlags,
   tools: AnyTool[] | undefined,
   io: Io,
 ): Promise<number> {
   const results: { file: string; ok: boolean; diagnostics: Diagnostic[]; text: string }[] = [];
-  for (const file of files) {
-    const text = await readSource(io, file);
+  for (const { file, text } of sources) {
     const r = checkSource(text, tools === undefined ? {} : { tools });
     results.push({ file: displayName(file), ok: r.ok, diagnostics: r.diagnostics, text });
   }

@@ -28,10 +28,12 @@ const emitters: Record<EmitFormat, (g: PlanGraph) => string> = {
 };
 
 export async function runCompile(file: string, flags: CompileFlags, io: Io): Promise<number> {
-  if (!hasToolSource(flags)) return compileFile(file, flags, undefined, io);
+  // Read first: a missing file should not wait for MCP servers to start.
+  const text = await readSource(io, file);
+  if (!hasToolSource(flags)) return compileFile(file, text, flags, undefined, io);
   const opened = await openTools(flags, io);
   try {
-    return await compileFile(file, flags, opened.tools, io);
+    return await compileFile(file, text, flags, opened.tools, io);
   } finally {
     await opened.close();
   }
@@ -39,11 +41,11 @@ export async function runCompile(file: string, flags: CompileFlags, io: Io): Pro
 
 async function compileFile(
   file: string,
+  text: string,
   flags: CompileFlags,
   tools: AnyTool[] | undefined,
   io: Io,
 ): Promise<number> {
-  const text = await readSource(io, file);
   const name = displayName(file);
   let graph: PlanGraph;
   if (file.endsWith(".json")) {

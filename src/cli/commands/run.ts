@@ -52,9 +52,10 @@ export async function runRun(file: string, flags: RunFlags, io: Io): Promise<num
   const rawArgs = parseArgs(flags.arg ?? []);
   const tracePath =
     flags.trace === undefined ? undefined : await outputPath("--trace", flags.trace, io.cwd);
+  // Read first: a missing file should not wait for MCP servers to start.
+  const text = await readSource(io, file);
   const opened = await openTools(flags, io);
   try {
-    const text = await readSource(io, file);
     return await runPlan(text, file, flags, opened.tools, io, {
       concurrency,
       timeoutMs,
