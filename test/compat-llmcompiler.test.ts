@@ -122,6 +122,13 @@ describe("LLMCompiler import", () => {
     expect(r.diagnostics.map(at)).toEqual(["2:11 warning I006", "3:11 warning I006"]);
   });
 
+  it("reads lists nested beyond any plan's depth as one string instead of overflowing", () => {
+    const deep = `${"[".repeat(20_000)}${"]".repeat(20_000)}`;
+    const r = importPlan("llmcompiler", lines(`1. search(${deep})`));
+    expect(r.diagnostics.map(at)).toEqual(["1:11 warning I006"]);
+    expect(r.steps).toBe(1);
+  });
+
   it("reports undefined and later references where they are written, even after escapes", () => {
     const r = importPlan(
       "llmcompiler",

@@ -40,6 +40,12 @@ const isFail = (v: Value | Fail): v is Fail => "fail" in v;
 const NUMBER = /[-+]?(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][-+]?\d+)?(?![\w.])/y;
 const KEYWORD_ARG = /([A-Za-z_]\w*)[ \t]*=(?!=)/y;
 const WORD = /[A-Za-z_]\w*/y;
+/**
+ * Deeper lists and dicts are not read as literals (the text becomes one
+ * string, I006): the reader recurses, and Weft's parser refuses more than 128
+ * levels anyway (P011), which is reported for anything up to this depth.
+ */
+const MAX_DEPTH = 256;
 const STRING_START = /([rRuUbBfF]{0,2})('''|"""|'|")/y;
 
 function sticky(re: RegExp, text: string, at: number): RegExpExecArray | null {
@@ -52,6 +58,7 @@ export class PythonArgs {
   readonly #text: string;
   #pos: number;
   readonly #deps: Set<string>;
+  #depth = 0;
 
   constructor(ctx: ArgsContext, start: number, deps: Set<string>) {
     this.#ctx = ctx;
@@ -134,9 +141,13 @@ export class PythonArgs {
       const n = Number(num[0].replace(/_/g, ""));
       return Number.isFinite(n) ? { kind: "number", value: n } : { fail: "invalid", at };
     }
-    if (c === "[") return this.#sequence("]");
-    if (c === "(") return this.#sequence(")");
-    if (c === "{") return this.#dict();
+    if (c === "[" || c === "(" || c === "{") {
+      if (this.#depth >= MAX_DEPTH) return { fail: "invalid", at };
+      this.#depth++;
+      const v = c === "{" ? this.#dict() : this.#sequence(c === "[" ? "]" : ")");
+      this.#depth--;
+      return v;
+    }
     const word = sticky(WORD, t, at);
     if (word !== null) {
       const w = word[0];
