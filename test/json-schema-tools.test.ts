@@ -1,7 +1,7 @@
 // JSON Schema -> zod for MCP and JSON-Schema tools: the checker's types, runtime
 // validation, nothing crashes on schemas zod cannot express, and tools
 // modules written with JSON Schema or OpenAI function definitions.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -18,6 +18,7 @@ import {
   zodFromJsonSchema,
 } from "../src/tools/json-schema.js";
 import { isWeftName, weftName } from "../src/tools/names.js";
+import { loadTools } from "../src/cli/load-tools.js";
 import { weft } from "./cli-harness.js";
 
 const typeOf = (schema: unknown) => typeText(typeFromZod(zodFromJsonSchema(schema)));
@@ -504,5 +505,19 @@ describe("tools modules with JSON Schema and OpenAI function definitions", () =>
     expect(r.stderr).toBe(
       "weft: tool #1 of broken.mjs: `function.parameters` must be a JSON Schema object\n",
     );
+  });
+});
+
+describe("docs/tools.md", () => {
+  it("shows the signature its JSON Schema example really gets", async () => {
+    const doc = readFileSync(join(import.meta.dirname, "..", "docs", "tools.md"), "utf8");
+    const section = doc.slice(doc.indexOf("### With JSON Schema"));
+    const example = /```js\n([\s\S]*?)```/.exec(section)?.[1];
+    const claimed = /The checker then knows `([^`]*)`/.exec(section)?.[1];
+    expect(example).toBeDefined();
+    const dir = mkdtempSync(join(tmpdir(), "weft-tools-doc-"));
+    writeFileSync(join(dir, "weather.mjs"), example!);
+    const tools = await loadTools("weather.mjs", dir);
+    expect(toolSignature(tools[0]!).split("  #")[0]).toBe(claimed);
   });
 });
