@@ -120,6 +120,18 @@ describe("a missing plan file", () => {
 });
 
 describe("--tools", () => {
+  it("quotes a tool name a plan cannot call", async () => {
+    writeFileSync(
+      join(dir, "bad-name.mjs"),
+      'export default [{ name: "bad tool", run: () => 1 }];\n',
+    );
+    const r = await weft(["check", "math.plan", "--tools", "bad-name.mjs"], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'weft: tool #1 of bad-name.mjs needs a `name` like `search` or `web.search` (not "bad tool")\n',
+    );
+  });
+
   // Under vitest the import goes through vite, so only the real bin shows how Node loads it.
   it("loads a TypeScript module from a CommonJS package (no `type: module`), as a real process", () => {
     const cjs = mkdtempSync(join(tmpdir(), "weft-tools-cjs-"));

@@ -418,7 +418,10 @@ describe("jsonSchemaTool", () => {
 
   it.each([
     [{ inputSchema: {} }, "needs a `name`"],
-    [{ name: "bad name", inputSchema: {} }, "needs a `name`"],
+    [
+      { name: "bad name", inputSchema: {} },
+      'needs a `name` like `search` or `web.search` (not "bad name")',
+    ],
     [{ name: "t", inputSchema: "object" }, "`inputSchema` must be a JSON Schema object"],
     [{ name: "t", parameters: {}, run: 3 }, "`run` must be a function"],
     [{ type: "function", function: {} }, "`function.name` must be a string"],

@@ -34,7 +34,8 @@ export function validateTool(value: unknown, where: string): AnyTool {
     typeof t["name"] !== "string" ||
     !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(t["name"])
   ) {
-    throw new UsageError(`${where} needs a \`name\` like \`search\` or \`web.search\``);
+    const given = typeof t["name"] === "string" ? ` (not ${JSON.stringify(t["name"])})` : "";
+    throw new UsageError(`${where} needs a \`name\` like \`search\` or \`web.search\`${given}`);
   }
   const name = t["name"];
   if (!isZodObject(t["input"]))

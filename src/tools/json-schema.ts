@@ -374,7 +374,9 @@ export function jsonSchemaTool(
     checkSchema(parameters, d["inputSchema"] !== undefined ? "inputSchema" : "parameters");
   }
   if (typeof name !== "string" || !isWeftName(name))
-    throw new TypeError("needs a `name` like `search` or `web.search`");
+    throw new TypeError(
+      `needs a \`name\` like \`search\` or \`web.search\`${typeof name === "string" ? ` (not ${JSON.stringify(name)})` : ""}`,
+    );
   if (description !== undefined && typeof description !== "string")
     throw new TypeError(`tool \`${name}\`: \`description\` must be a string`);
   checkSchema(d["outputSchema"], "outputSchema");
