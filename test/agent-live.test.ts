@@ -57,7 +57,7 @@ function setup(signal?: AbortSignal) {
   const memo = new CallMemo(real, { clock: () => 0, records, ...(signal ? { signal } : {}) });
   const events: { text: string; line: number; dropped?: Diagnostic[] }[] = [];
   const live = new LiveDispatcher({
-    tools: memo.tools,
+    tools: (graph) => memo.forPlan(graph),
     compileTools: real,
     onStatement: (s) => events.push(s),
     ...(signal ? { signal } : {}),

@@ -5,7 +5,8 @@ import { z } from "zod";
 import { CallMemo } from "../src/agent/memo.js";
 import type { ToolCallRecord } from "../src/agent/types.js";
 import { defineTool, toolSet, type AnyTool, type ToolContext } from "../src/compiler/tool.js";
-import { run } from "../src/runtime/run.js";
+import { compile } from "../src/compiler/compile.js";
+import { run, runGraph } from "../src/runtime/run.js";
 import type { RunEvent } from "../src/runtime/types.js";
 
 /** A promise with its resolvers outside. */
@@ -290,5 +291,93 @@ describe("memo", () => {
     await t.started(2);
     t.gate("y").resolve("Y");
     expect([(await r1).value, (await r2).value]).toEqual(["X", "Y"]);
+  });
+});
+
+// ## A plan's own statements: two statements are two calls
+describe("memo.forPlan", () => {
+  /** A counter tool: each real call answers the next number, counted by argument. */
+  function counter(name: string, flags: Partial<AnyTool> = {}) {
+    const calls: string[] = [];
+    const tool = {
+      ...defineTool({
+        name,
+        input: z.object({ q: z.string() }),
+        run: async ({ q }) => {
+          const n = calls.push(q);
+          await new Promise((r) => setImmediate(r));
+          return n;
+        },
+      }),
+      ...flags,
+    } as AnyTool;
+    return { tool, calls };
+  }
+
+  /** Compiles the plan with the real tools and runs it over the memo's view of it. */
+  async function runPlan(memo: CallMemo, tools: AnyTool[], text: string) {
+    const compiled = compile(text, { tools: toolSet(tools) });
+    expect(compiled.diagnostics).toEqual([]);
+    const graph = compiled.graph!;
+    return runGraph(graph, { tools: memo.forPlan(graph), keepGoing: true });
+  }
+
+  it("runs two identical statements of one plan twice, as run() does (effects, clocks)", async () => {
+    const write = counter("write", { effect: true });
+    const now = counter("now");
+    const tools = [write.tool, now.tool];
+    const { memo, records } = memoOf(tools);
+    const plan = 'write("x")\nwrite("x")\n$a = now("t")\n$b = now("t")\nreturn [$a, $b]';
+    const r = await runPlan(memo, tools, plan);
+    expect(write.calls).toEqual(["x", "x"]);
+    expect(now.calls).toEqual(["t", "t"]);
+    expect(new Set(r.value as number[]).size).toBe(2);
+    expect(records).toHaveLength(4);
+  });
+
+  it("reuses each statement's call in the next plan (a stream prefix, a repair), one for one", async () => {
+    const write = counter("write", { effect: true });
+    const tools = [write.tool];
+    const { memo } = memoOf(tools);
+    await runPlan(memo, tools, 'write("x")\n');
+    await runPlan(memo, tools, 'write("x")\nwrite("x")\n');
+    expect(write.calls).toEqual(["x", "x"]);
+    // The same two statements again, bound and renamed by a repair: no new call.
+    const r = await runPlan(
+      memo,
+      tools,
+      '$first = write("x")\n$second = write("x")\nreturn [$first, $second]',
+    );
+    expect(write.calls).toEqual(["x", "x"]);
+    expect(r.value).toEqual([1, 2]);
+  });
+
+  it("merges identical calls of a pure tool freely", async () => {
+    const lookup = counter("lookup", { pure: true });
+    const tools = [lookup.tool];
+    const { memo } = memoOf(tools);
+    // Not merged by the compiler here: `$a` and `$b` are used by a statement each.
+    await runPlan(memo, tools, '$a = lookup("x")\nreturn $a');
+    const r = await runPlan(memo, tools, '$a = lookup("x")\n$b = lookup("x")\nreturn [$a, $b]');
+    expect(lookup.calls).toEqual(["x"]);
+    expect(r.value).toEqual([1, 1]);
+  });
+
+  it("keeps apart statements that look different but make the same call, and each elements", async () => {
+    const write = counter("write", { effect: true });
+    const name = defineTool({
+      name: "name",
+      input: z.object({}),
+      run: () => "x",
+    });
+    const tools = [write.tool, name];
+    const { memo } = memoOf(tools);
+    const plan =
+      '$n = name()\nwrite($n)\nwrite("x")\n$all = each $q in ["y", "y"]: write($q)\nreturn $all';
+    await runPlan(memo, tools, plan);
+    expect(write.calls.sort()).toEqual(["x", "x", "y", "y"]);
+    // The same plan again reuses all four.
+    await runPlan(memo, tools, plan);
+    expect(write.calls).toHaveLength(4);
   });
 });

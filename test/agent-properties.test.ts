@@ -1,6 +1,9 @@
 // Stream mode against run(): for generated plans, streamed in any chunking
-// through the real client, every distinct call runs exactly once and the
-// plan's result is the one run() gives for the whole plan.
+// through the real client, every call runs exactly as many times as run()
+// runs it for the whole plan (once per statement that makes it: f and g are
+// not pure, so two statements making the same call are two calls, however
+// many prefixes of the stream contain them) and the plan's result is
+// run()'s.
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -108,7 +111,7 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 describe("stream mode against run()", () => {
-  it("runs each distinct call once and gives run()'s result, however the reply is chunked", async () => {
+  it("runs each call as often as run() does and gives run()'s result, however the reply is chunked", async () => {
     await fc.assert(
       fc.asyncProperty(
         planArb,
@@ -136,10 +139,10 @@ describe("stream mode against run()", () => {
           const r = await agent.ask("q");
           expect(r.error).toBeUndefined();
           expect(r.plan).toBe(plan);
-          // Every distinct call, once; the same distinct calls as run().
-          expect([...counts.values()].every((n) => n === 1)).toBe(true);
-          expect([...counts.keys()].sort()).toEqual([...expectedCounts.keys()].sort());
-          expect(r.toolCalls).toHaveLength(counts.size);
+          // The same calls as run(), each as many times.
+          const sorted = (m: Map<string, number>) => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
+          expect(sorted(counts)).toEqual(sorted(expectedCounts));
+          expect(r.toolCalls).toHaveLength([...counts.values()].reduce((a, b) => a + b, 0));
           expect(r.results["return"]).toEqual(expected.value);
         },
       ),

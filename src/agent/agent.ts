@@ -377,8 +377,9 @@ class Ask {
 
   #runOptions() {
     const o = this.#o;
+    const memo = this.#memo as CallMemo;
     return {
-      tools: (this.#memo as CallMemo).tools,
+      tools: (graph: PlanGraph) => memo.forPlan(graph),
       signal: this.#signal,
       ...(o.concurrency === undefined ? {} : { concurrency: o.concurrency }),
       ...(o.callTimeoutMs === undefined ? {} : { callTimeoutMs: o.callTimeoutMs }),

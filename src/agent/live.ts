@@ -20,8 +20,8 @@ import type { RunResult } from "../runtime/types.js";
 
 /** How plans run over the memo: the same for prefixes and final plans. */
 export interface ExecuteOptions {
-  /** The memo's tools. */
-  tools: ToolSet;
+  /** The tools a plan runs on: the memo's view for that plan (`CallMemo.forPlan`). */
+  tools: (graph: PlanGraph) => ToolSet;
   signal?: AbortSignal;
   concurrency?: number;
   callTimeoutMs?: number;
@@ -30,7 +30,7 @@ export interface ExecuteOptions {
 /** Runs a compiled plan with keep-going (a failure skips only its dependents). */
 export function execute(graph: PlanGraph, o: ExecuteOptions): Promise<RunResult> {
   return runGraph(graph, {
-    tools: o.tools,
+    tools: o.tools(graph),
     keepGoing: true,
     ...(o.signal === undefined ? {} : { signal: o.signal }),
     ...(o.concurrency === undefined ? {} : { concurrency: o.concurrency }),

@@ -15,14 +15,21 @@
 //   must not re-run a failing call each), while the scheduler's retry (a
 //   higher attempt) runs it again for real. `forgetFailures()` clears them, so
 //   a repaired or new plan tries them afresh.
+// - Two statements of ONE plan that make the same call are two calls, as in
+//   `run()` (see call-identity.ts): a plan's calls come through
+//   `forPlan(graph)`, which keys each call by (tool, arguments, ordinal of its
+//   statement among the plan's look-alike statements). Calls of a `pure` tool
+//   have no ordinal and merge freely.
 // - Arguments without a JSON form (a Map a schema made, a BigInt) cannot be
 //   keyed: such calls run every time.
 // - Caps (`concurrency`, a tool's own `concurrency`) hold across plans: a call
 //   over a cap waits in a queue, joinable like a running one.
+import type { PlanGraph } from "../compiler/ir.js";
 import type { AnyTool, ToolContext, ToolSet } from "../compiler/tool.js";
 import { errorMessage } from "../runtime/call.js";
 import { hashArgs, UnhashableError } from "../runtime/hash.js";
 import type { NodeRef, RunEvent } from "../runtime/types.js";
+import { callOrdinals, planNodeId } from "./call-identity.js";
 import type { ToolCallRecord } from "./types.js";
 
 export interface MemoEnv {
@@ -44,6 +51,13 @@ export interface MemoEnv {
 
 type State = "queued" | "running" | "ok" | "failed";
 
+/** One plan's calls: each statement's ordinal, and which call key each node holds. */
+interface PlanView {
+  ordinals: ReadonlyMap<string, number>;
+  /** Call key -> the runtime node id that holds it in this plan. */
+  claims: Map<string, string>;
+}
+
 interface Entry {
   /** Undefined for a call that is not cached (its arguments have no key). */
   key: string | undefined;
@@ -63,9 +77,16 @@ interface Entry {
   controller: AbortController;
 }
 
-/** The memo over a tool set: `tools` has the same tools with `run` replaced. */
+/** The memo over a tool set: `forPlan(graph)` gives the tools a plan runs on. */
 export class CallMemo {
+  /**
+   * The tools with `run` memoized, for calls that come with no plan: every
+   * call of a non-pure tool counts as its plan's first statement of that
+   * shape (so two identical statements of one plan run through it merge; run
+   * plans through `forPlan`).
+   */
   readonly tools: ToolSet;
+  readonly #source: ToolSet;
   readonly records: ToolCallRecord[];
   readonly #env: MemoEnv;
   readonly #entries = new Map<string, Entry>();
@@ -78,18 +99,33 @@ export class CallMemo {
 
   constructor(tools: ToolSet, env: MemoEnv) {
     this.#env = env;
+    this.#source = tools;
     this.records = env.records ?? [];
-    const wrapped = new Map<string, AnyTool>();
-    for (const [name, tool] of tools) {
-      wrapped.set(name, {
-        ...tool,
-        run: (args: unknown, ctx: ToolContext) => this.#call(tool, args, ctx),
-      } as AnyTool);
-    }
-    this.tools = wrapped;
+    this.tools = this.#wrap(undefined);
     env.signal?.addEventListener("abort", () => this.#abortAll(env.signal?.reason), {
       once: true,
     });
+  }
+
+  /**
+   * The tools one plan runs on: a call joins an identical call of the same
+   * statement made by any plan of the ask, while two statements of this plan
+   * that make the same call run twice (call-identity.ts).
+   */
+  forPlan(graph: PlanGraph): ToolSet {
+    const ordinals = callOrdinals(graph, (name) => this.#source.get(name)?.pure === true);
+    return this.#wrap({ ordinals, claims: new Map() });
+  }
+
+  #wrap(view: PlanView | undefined): ToolSet {
+    const wrapped = new Map<string, AnyTool>();
+    for (const [name, tool] of this.#source) {
+      wrapped.set(name, {
+        ...tool,
+        run: (args: unknown, ctx: ToolContext) => this.#call(tool, args, ctx, view),
+      } as AnyTool);
+    }
+    return wrapped;
   }
 
   /** When the first real call started (ms since the ask started). */
@@ -108,7 +144,7 @@ export class CallMemo {
       if (entry.state === "failed") this.#entries.delete(key);
   }
 
-  #call(tool: AnyTool, args: unknown, ctx: ToolContext): unknown {
+  #call(tool: AnyTool, args: unknown, ctx: ToolContext, view: PlanView | undefined): unknown {
     let key: string | undefined;
     try {
       key = hashArgs(tool.name, args);
@@ -117,6 +153,7 @@ export class CallMemo {
       // No key: run every time, recorded all the same.
       key = undefined;
     }
+    if (key !== undefined && tool.pure !== true) key = claim(key, ctx.node.id, view);
     let entry = key === undefined ? undefined : this.#entries.get(key);
     if (entry?.state === "ok") return entry.value;
     if (entry?.state === "failed" && ctx.attempt <= entry.attempt) throw entry.error;
@@ -286,6 +323,24 @@ export class CallMemo {
 /** The tools with `run` memoized (see CallMemo). */
 export function memoTools(tools: ToolSet, env: MemoEnv): ToolSet {
   return new CallMemo(tools, env).tools;
+}
+
+/**
+ * The key of a non-pure call: its (tool, args) hash and the ordinal of its
+ * statement. Two nodes of one plan can still reach the same key when
+ * different-looking statements compute the same arguments (`f($a)` where
+ * `$a` is "x", and `f("x")`), or when two elements of an `each` do: the node
+ * that asks second takes the next free ordinal, so each node of the plan
+ * holds a call of its own.
+ */
+function claim(hash: string, nodeId: string, view: PlanView | undefined): string {
+  if (view === undefined) return `${hash}#0`;
+  for (let n = view.ordinals.get(planNodeId(nodeId)) ?? 0; ; n++) {
+    const key = `${hash}#${n}`;
+    const holder = view.claims.get(key);
+    if (holder === undefined) view.claims.set(key, nodeId);
+    if (holder === undefined || holder === nodeId) return key;
+  }
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
