@@ -585,3 +585,71 @@ describe("agent: solver auto (the plan may return the answer itself)", () => {
     expect(text(server.requests[1] as ChatRequest)).toMatch(/→ failed: .*service down/);
   });
 });
+
+describe("agent: notes", () => {
+  /** Event kinds in order, notes with their text, up to the planner's llm-end. */
+  const untilPlannerEnd = (events: AgentEvent[]) => {
+    const out: string[] = [];
+    for (const e of events) {
+      if (e.type === "note") out.push(`note ${e.text}`);
+      else if (e.type === "statement") out.push(`statement ${e.line}`);
+      else if (e.type === "llm-end") {
+        out.push("llm-end");
+        break;
+      }
+    }
+    return out;
+  };
+
+  it.each(["stream", "plan"] as const)(
+    "reach onEvent as each line completes, in %s mode",
+    async (mode) => {
+      const t = testTools();
+      const { agent, events } = await agentWith(
+        (req) =>
+          req.role === "planner"
+            ? {
+                chunks: [
+                  "Thought: first x.\n$a = look",
+                  'up("x")\nThought: then',
+                  ' y.\n$b = lookup("y")\nreturn [$a, $b]\n',
+                ],
+              }
+            : "Answer: ok",
+        { tools: t.tools, mode },
+      );
+      const r = await agent.ask("q");
+      expect(r.error).toBeUndefined();
+      expect(r.notes).toEqual(["Thought: first x.", "Thought: then y."]);
+      const order = untilPlannerEnd(events);
+      // Each note before the end of the reply, and in stream mode between the statements around it.
+      expect(order.filter((x) => x.startsWith("note"))).toEqual([
+        "note Thought: first x.",
+        "note Thought: then y.",
+      ]);
+      expect(order.at(-1)).toBe("llm-end");
+      if (mode === "stream")
+        expect(order.slice(0, 4)).toEqual([
+          "note Thought: first x.",
+          "statement 2",
+          "note Thought: then y.",
+          "statement 4",
+        ]);
+    },
+  );
+
+  it("reach onEvent as each line completes in a peer format", async () => {
+    const t = testTools();
+    const { agent, events } = await agentWith(
+      (req) =>
+        req.role === "planner"
+          ? { chunks: ["Plan: look x up\n", "#E1 = lookup[x]\n", "Plan: done\n"] }
+          : "Answer: X!",
+      { tools: t.tools, mode: "plan", planFormat: "rewoo" },
+    );
+    const r = await agent.ask("q");
+    expect(r.error).toBeUndefined();
+    expect(untilPlannerEnd(events)).toEqual(["note Plan: look x up", "note Plan: done", "llm-end"]);
+    expect(events.filter((e) => e.type === "note")).toHaveLength(2);
+  });
+});

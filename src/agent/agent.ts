@@ -277,38 +277,57 @@ class Ask {
 
   async #writePlan(role: LlmRole, messages: ChatCompletionMessageParam[]): Promise<Written> {
     const live = this.#mode === "stream" ? this.#newDispatcher() : undefined;
-    const feed = live === undefined ? undefined : this.#feeder(live);
-    const reply = await this.#chat(role, messages, true, feed?.push);
-    feed?.end();
+    let notesSent = 0;
+    // Each note reaches onEvent when its line is complete, not at the end of the reply.
+    const onNotes = (notes: readonly string[]) => {
+      for (; notesSent < notes.length; notesSent++)
+        this.#emit({ type: "note", text: notes[notesSent] as string, t: this.#clock() });
+    };
+    const feed = this.#feeder(live, onNotes);
+    const reply = await this.#chat(role, messages, true, feed.push);
+    feed.end();
     const written = this.#readPlan(reply);
     this.#notes.push(...written.notes);
-    for (const note of written.notes) this.#emit({ type: "note", text: note, t: this.#clock() });
+    onNotes(written.notes);
     if (live === undefined)
       for (const s of written.statements)
         this.#emit({ type: "statement", text: s.text, line: s.line, t: this.#clock() });
     return written;
   }
 
-  /** How streamed text reaches the dispatcher: Weft statements as they complete, or a peer format re-imported line by line. */
-  #feeder(live: LiveDispatcher): { push: (delta: string) => void; end: () => void } {
+  /**
+   * How streamed text is read as it arrives: Weft statements as they complete
+   * (or a peer format re-imported line by line) go to the dispatcher when
+   * there is one, and the notes so far to `onNotes`.
+   */
+  #feeder(
+    live: LiveDispatcher | undefined,
+    onNotes: (notes: readonly string[]) => void,
+  ): { push: (delta: string) => void; end: () => void } {
     const format = this.#format;
     if (format === "weft") {
       const extractor = new PlanExtractor();
-      return {
-        push: (delta) => live.push(extractor.push(delta)),
-        end: () => live.push(extractor.end()),
+      // Notes first: a `Thought:` line comes before the statements it is about.
+      const take = (statements: ExtractedLine[]) => {
+        onNotes(extractor.notes);
+        live?.push(statements);
       };
+      return { push: (delta) => take(extractor.push(delta)), end: () => take(extractor.end()) };
     }
     let text = "";
+    const take = (upTo: string) => {
+      const imported = importPlan(format, upTo);
+      onNotes(imported.notes);
+      live?.update(extractPlan(imported.text).statements);
+    };
     return {
       push: (delta) => {
         text += delta;
         if (!delta.includes("\n")) return;
         // Only whole lines: a step cut mid-line would read as truncated.
-        const upTo = text.slice(0, text.lastIndexOf("\n") + 1);
-        live.update(extractPlan(importPlan(format, upTo).text).statements);
+        take(text.slice(0, text.lastIndexOf("\n") + 1));
       },
-      end: () => live.update(extractPlan(importPlan(format, text).text).statements),
+      end: () => take(text),
     };
   }
 
