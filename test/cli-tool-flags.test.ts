@@ -121,15 +121,16 @@ describe("a missing plan file", () => {
 
 describe("--tools", () => {
   it("quotes a tool name a plan cannot call", async () => {
-    writeFileSync(
-      join(dir, "bad-name.mjs"),
-      'export default [{ name: "bad tool", run: () => 1 }];\n',
-    );
-    const r = await weft(["check", "math.plan", "--tools", "bad-name.mjs"], { cwd: dir });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toBe(
-      'weft: tool #1 of bad-name.mjs needs a `name` like `search` or `web.search` (not "bad tool")\n',
-    );
+    // A keyword cannot be called either: `in(...)` would not parse.
+    for (const [i, name] of ["bad tool", "in", "web.return"].entries()) {
+      const module = `bad-name-${i}.mjs`;
+      writeFileSync(join(dir, module), `export default [{ name: "${name}", run: () => 1 }];\n`);
+      const r = await weft(["check", "math.plan", "--tools", module], { cwd: dir });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(
+        `weft: tool #1 of ${module} needs a \`name\` like \`search\` or \`web.search\` (not "${name}")\n`,
+      );
+    }
   });
 
   // Under vitest the import goes through vite, so only the real bin shows how Node loads it.
