@@ -653,3 +653,24 @@ describe("agent: notes", () => {
     expect(events.filter((e) => e.type === "note")).toHaveLength(2);
   });
 });
+
+describe("agent: a reply without a plan", () => {
+  it("is a plan to repair, not an empty plan run as the answer", async () => {
+    const t = testTools();
+    const { agent, server } = await agentWith(
+      (req) =>
+        req.role === "planner"
+          ? "I cannot help with that."
+          : req.role === "repair"
+            ? PLAN
+            : "Answer: X and Y",
+      { tools: t.tools, mode: "stream" },
+    );
+    const r = await agent.ask("q");
+    expect(r.error).toBeUndefined();
+    expect(r.plans.map((p) => p.role)).toEqual(["planner", "repair"]);
+    expect(r.plans[0]?.diagnostics.map((d) => d.message)).toEqual(["the reply has no plan"]);
+    expect(text(server.requests[1] as ChatRequest)).toContain("the reply has no plan");
+    expect(t.calls).toEqual(["x", "y"]);
+  });
+});

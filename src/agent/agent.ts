@@ -13,6 +13,7 @@ import { compile } from "../compiler/compile.js";
 import type { Json, PlanGraph } from "../compiler/ir.js";
 import { toolSet, type ToolSet } from "../compiler/tool.js";
 import { importPlan } from "../compat/index.js";
+import { diag } from "../diagnostics/catalogue.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { renderDiagnostics } from "../diagnostics/render.js";
 import { parse } from "../parser/parse.js";
@@ -252,6 +253,8 @@ class Ask {
     for (let repairs = 0; ; repairs++) {
       const written = await this.#writePlan(role, messages);
       const compiled = compile(written.text, { tools: this.#tools });
+      // A reply of prose only compiles as an empty plan: it is a plan to repair, not an answer.
+      if (written.statements.length === 0) compiled.diagnostics.push(noPlan());
       const diagnostics = [...written.importDiagnostics, ...compiled.diagnostics];
       this.#plans.push({ role, text: written.text, diagnostics });
       this.#lastPlan = written.text;
@@ -569,6 +572,15 @@ function asAgentError(e: unknown): AgentError {
   if (e instanceof LlmError) return { kind: e.kind, message: e.message };
   const message = e instanceof Error ? e.message : String(e);
   return { kind: "run", message: `internal error: ${message}` };
+}
+
+function noPlan(): Diagnostic {
+  const at = { offset: 0, line: 1, column: 1 };
+  return diag.syntaxError(
+    { start: at, end: at },
+    "the reply has no plan",
+    "write the plan: one statement per line, ending with `return`",
+  );
 }
 
 function unknownError(): AgentError {
