@@ -228,7 +228,7 @@ function errorText(
   interrupted: boolean,
 ): string {
   if (interrupted) return "weft: interrupted\n";
-  if (timedOut) return `weft: timed out after ${timeoutMs ?? 0} ms\n`;
+  if (timedOut) return `weft: timed out after ${timeoutMs ?? 0} ms (--timeout)\n`;
   const error = r.error ?? { kind: "run", message: "the agent gave no answer" };
   const [first, ...rest] = error.message.split("\n");
   let text = `weft: ${first ?? error.kind}\n`;
