@@ -12,14 +12,9 @@ import type { ChatCompletionMessageParam } from "openai/resources/chat/completio
 import { compile } from "../compiler/compile.js";
 import type { Json, PlanGraph } from "../compiler/ir.js";
 import { toolSet, type ToolSet } from "../compiler/tool.js";
-import { importPlan } from "../compat/index.js";
-import { diag } from "../diagnostics/catalogue.js";
-import type { Diagnostic } from "../diagnostics/diagnostic.js";
-import { renderDiagnostics } from "../diagnostics/render.js";
-import { parse } from "../parser/parse.js";
 import type { RunResult } from "../runtime/types.js";
 import { runBaseline } from "./baselines.js";
-import { extractPlan, PlanExtractor, type ExtractedLine } from "./extract.js";
+import { directAnswer } from "./direct-answer.js";
 import { execute, LiveDispatcher } from "./live.js";
 import { LlmError, LlmSession, makeClient } from "./llm.js";
 import { CallMemo } from "./memo.js";
@@ -33,6 +28,7 @@ import {
   solverMessages,
   type PromptOptions,
 } from "./prompt.js";
+import { diagnosticsText, noPlan, planFeeder, readPlan, type Written } from "./read-plan.js";
 import type {
   Agent,
   AgentError,
@@ -286,69 +282,16 @@ class Ask {
       for (; notesSent < notes.length; notesSent++)
         this.#emit({ type: "note", text: notes[notesSent] as string, t: this.#clock() });
     };
-    const feed = this.#feeder(live, onNotes);
+    const feed = planFeeder(this.#format, live, onNotes);
     const reply = await this.#chat(role, messages, true, feed.push);
     feed.end();
-    const written = this.#readPlan(reply);
+    const written = readPlan(this.#format, reply);
     this.#notes.push(...written.notes);
     onNotes(written.notes);
     if (live === undefined)
       for (const s of written.statements)
         this.#emit({ type: "statement", text: s.text, line: s.line, t: this.#clock() });
     return written;
-  }
-
-  /**
-   * How streamed text is read as it arrives: Weft statements as they complete
-   * (or a peer format re-imported line by line) go to the dispatcher when
-   * there is one, and the notes so far to `onNotes`.
-   */
-  #feeder(
-    live: LiveDispatcher | undefined,
-    onNotes: (notes: readonly string[]) => void,
-  ): { push: (delta: string) => void; end: () => void } {
-    const format = this.#format;
-    if (format === "weft") {
-      const extractor = new PlanExtractor();
-      // Notes first: a `Thought:` line comes before the statements it is about.
-      const take = (statements: ExtractedLine[]) => {
-        onNotes(extractor.notes);
-        live?.push(statements);
-      };
-      return { push: (delta) => take(extractor.push(delta)), end: () => take(extractor.end()) };
-    }
-    let text = "";
-    const take = (upTo: string) => {
-      const imported = importPlan(format, upTo);
-      onNotes(imported.notes);
-      live?.update(extractPlan(imported.text).statements);
-    };
-    return {
-      push: (delta) => {
-        text += delta;
-        if (!delta.includes("\n")) return;
-        // Only whole lines: a step cut mid-line would read as truncated.
-        take(text.slice(0, text.lastIndexOf("\n") + 1));
-      },
-      end: () => take(text),
-    };
-  }
-
-  /** The model's reply as a Weft plan, with notes and (for peer formats) the import's diagnostics. */
-  #readPlan(reply: string): Written {
-    if (this.#format === "weft") {
-      const { plan, notes, statements } = extractPlan(reply);
-      return { text: plan, source: plan, notes, statements, importDiagnostics: [] };
-    }
-    const imported = importPlan(this.#format, reply);
-    const { plan, statements } = extractPlan(imported.text);
-    return {
-      text: plan,
-      source: reply,
-      notes: imported.notes,
-      statements,
-      importDiagnostics: imported.diagnostics,
-    };
   }
 
   #newDispatcher(): LiveDispatcher {
@@ -473,34 +416,6 @@ class Ask {
   }
 }
 
-interface Written {
-  /** The Weft plan. */
-  text: string;
-  /** What the model wrote, as the repair prompt shows it: the Weft plan, or the peer-format reply. */
-  source: string;
-  notes: string[];
-  statements: ExtractedLine[];
-  /** Problems found while importing a peer format (ranges in `source`). */
-  importDiagnostics: Diagnostic[];
-}
-
-/** The diagnostics as text with line numbers and the offending lines, no colour. */
-function diagnosticsText(written: Written, compileDiagnostics: Diagnostic[]): string {
-  const parts: string[] = [];
-  if (written.importDiagnostics.length > 0)
-    parts.push(
-      renderDiagnostics(written.importDiagnostics, written.source, { file: "plan", color: false }),
-    );
-  if (compileDiagnostics.length > 0)
-    parts.push(
-      renderDiagnostics(compileDiagnostics, written.text, {
-        file: written.source === written.text ? "plan" : "plan.weft",
-        color: false,
-      }),
-    );
-  return parts.join("\n\n");
-}
-
 /** An onText that cannot break the stream: a dispatch bug loses dispatching, not the reply. */
 function guarded(f: (delta: string) => void): (delta: string) => void {
   let broken = false;
@@ -530,57 +445,11 @@ function busyMs(calls: readonly ToolCallRecord[]): number | undefined {
   return total + (to - from);
 }
 
-// ## Direct answers (solver "auto")
-
-/**
- * The answer a plan returned itself, or undefined when the solver must answer.
- * The rule, read from the plan's AST and results: the run had no error; the
- * last statement is `return` of a string literal that interpolates at least
- * one `$ref`; and every interpolated value is a string, a number or a boolean
- * (an object, a list, null or a missing value would put JSON or a hole into
- * the sentence: that needs a solver). A bare `return $x`, even of a string a
- * tool made, is a tool result, not the planner's answer: it goes to the solver.
- */
-export function directAnswer(
-  planText: string,
-  result: Pick<RunResult, "ok" | "value" | "errors">,
-  values: Record<string, unknown>,
-): string | undefined {
-  if (!result.ok || result.errors.length > 0 || typeof result.value !== "string") return undefined;
-  const last = parse(planText).plan.statements.at(-1);
-  if (last?.kind !== "Return" || last.value.kind !== "String") return undefined;
-  const refs = last.value.parts.filter((p) => p.kind === "Ref");
-  if (refs.length === 0) return undefined;
-  for (const ref of refs) {
-    if (!Object.hasOwn(values, ref.variable.name)) return undefined;
-    let v: unknown = values[ref.variable.name];
-    for (const step of ref.path) {
-      if (v === null || typeof v !== "object") return undefined;
-      v =
-        step.kind === "Field"
-          ? (v as Record<string, unknown>)[step.name]
-          : (v as unknown[])[step.index];
-    }
-    if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") return undefined;
-  }
-  const answer = result.value.trim();
-  return answer === "" ? undefined : answer;
-}
-
 function asAgentError(e: unknown): AgentError {
   if (e instanceof Stop) return e.error;
   if (e instanceof LlmError) return { kind: e.kind, message: e.message };
   const message = e instanceof Error ? e.message : String(e);
   return { kind: "run", message: `internal error: ${message}` };
-}
-
-function noPlan(): Diagnostic {
-  const at = { offset: 0, line: 1, column: 1 };
-  return diag.syntaxError(
-    { start: at, end: at },
-    "the reply has no plan",
-    "write the plan: one statement per line, ending with `return`",
-  );
 }
 
 function unknownError(): AgentError {
