@@ -245,6 +245,21 @@ describe("failures go back to the model", () => {
   });
 });
 
+describe("a result with no JSON form", () => {
+  it("fails the call (one failed event, no finished) and tells the model", async () => {
+    const big = defineTool({ name: "big", input: z.object({}), run: () => 10n });
+    const { env, calls, events } = await setup(
+      [{ toolCalls: [{ name: "big", arguments: {} }] }, "ok"],
+      [big],
+    );
+    expect(await runBaseline("react", "q", env)).toEqual({ ok: true, answer: "ok" });
+    expect(server!.requests[1]!.messages.at(-1).content).toMatch(/^Error: big failed: .*BigInt/);
+    expect(calls[0]?.ok).toBe(false);
+    const kinds = events.flatMap((e) => (e.type === "tool" ? [e.event.type] : []));
+    expect(kinds).toEqual(["started", "failed"]);
+  });
+});
+
 describe("ending without an answer", () => {
   it("gives up after maxTurns", async () => {
     const { env } = await setup(

@@ -179,11 +179,13 @@ async function execute(
       timeout,
       aborted,
     ]);
+    // Before the call counts as done: a result with no JSON form (a BigInt) fails it.
+    const text = typeof result === "string" ? result : JSON.stringify(result ?? null);
     record.ok = true;
     record.result = result;
     record.end = env.clock();
     emit({ type: "finished", node, t: record.end, durationMs: record.end - record.start });
-    return typeof result === "string" ? result : JSON.stringify(result ?? null);
+    return text;
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     record.error = message;
