@@ -52,6 +52,7 @@ export type {
 } from "./runtime/types.js";
 
 // ## Tools
+export { toolSignature } from "./compiler/signature.js";
 export {
   defineTool,
   toolSet,
@@ -109,6 +110,7 @@ export {
 } from "./tools/mcp-client.js";
 export { createWeftMcpServer, type WeftMcpServerOptions } from "./tools/mcp-server.js";
 export { summarizeTrace, type TraceSummary } from "./tools/trace-summary.js";
+export { openToolbox, ToolboxError, type Toolbox, type ToolboxOptions } from "./tools/toolbox.js";
 
 // ## The peers' plan formats: ReWOO, LLMCompiler, Chain-of-Abstraction
 export {

@@ -17,7 +17,8 @@ import {
   normalizeJsonSchema,
   zodFromJsonSchema,
 } from "../src/tools/json-schema.js";
-import { isWeftName, weftName } from "../src/tools/names.js";
+import { isToolName } from "../src/parser/names.js";
+import { weftName } from "../src/tools/names.js";
 import { loadTools } from "../src/cli/load-tools.js";
 import { weft } from "./cli-harness.js";
 
@@ -454,7 +455,7 @@ describe("names from elsewhere", () => {
     ["..", "_"],
   ])("%s -> %s", (raw, name) => {
     expect(weftName(raw)).toBe(name);
-    expect(isWeftName(weftName(raw))).toBe(true);
+    expect(isToolName(weftName(raw))).toBe(true);
   });
 });
 

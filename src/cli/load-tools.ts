@@ -6,7 +6,7 @@ import { resolve } from "node:path";
 import { existsSync } from "node:fs";
 import type { AnyTool } from "../compiler/tool.js";
 import { isJsonSchemaToolShape, jsonSchemaTool } from "../tools/json-schema.js";
-import { isWeftName } from "../tools/names.js";
+import { isToolName } from "../parser/names.js";
 import { UsageError } from "./io.js";
 
 function isZodObject(v: unknown): boolean {
@@ -31,7 +31,7 @@ export function validateTool(value: unknown, where: string): AnyTool {
       throw new UsageError(message.startsWith("tool `") ? message : `${where}: ${message}`);
     }
   }
-  if (typeof t["name"] !== "string" || !isWeftName(t["name"])) {
+  if (typeof t["name"] !== "string" || !isToolName(t["name"])) {
     const given = typeof t["name"] === "string" ? ` (not ${JSON.stringify(t["name"])})` : "";
     throw new UsageError(`${where} needs a \`name\` like \`search\` or \`web.search\`${given}`);
   }

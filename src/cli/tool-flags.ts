@@ -4,6 +4,7 @@
 import type { Command } from "commander";
 import type { AnyTool } from "../compiler/tool.js";
 import type { StdOptions } from "../tools/std/index.js";
+import { openToolbox, ToolboxError } from "../tools/toolbox.js";
 import { UsageError, type Io } from "./io.js";
 import { loadTools } from "./load-tools.js";
 
@@ -78,22 +79,12 @@ export interface OpenedTools {
   close(): Promise<void>;
 }
 
-/** Where each tool came from, for the message about a name defined twice. */
-interface Source {
-  label: string;
-  tools: AnyTool[];
-}
-
 /**
  * Loads every tool source the flags name. Throws UsageError for a bad
  * source, an MCP server that does not start, or a tool name two sources define.
  */
 export async function openTools(flags: ToolFlags, io: Io): Promise<OpenedTools> {
-  const sources: Source[] = [];
-  if (flags.tools !== undefined)
-    sources.push({ label: `--tools ${flags.tools}`, tools: await loadTools(flags.tools, io.cwd) });
-  if (flags.std === true) sources.push({ label: "--std", tools: await stdLibrary(flags, io) });
-  else {
+  if (flags.std !== true) {
     for (const flag of ["allowNet", "allowRead", "allowWrite"] as const) {
       if (flags[flag] !== undefined) {
         const name = `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -101,56 +92,26 @@ export async function openTools(flags: ToolFlags, io: Io): Promise<OpenedTools> 
       }
     }
   }
-  let close = async (): Promise<void> => {};
-  if (flags.mcp !== undefined && flags.mcp.length > 0) {
-    const mcp = await import("../tools/mcp-client.js");
-    let connected: Awaited<ReturnType<typeof mcp.connectMcp>>;
-    try {
-      const configs = flags.mcp.map((spec) => ({ ...mcp.parseMcpSpec(spec), cwd: io.cwd }));
-      connected = await mcp.connectMcp(configs);
-    } catch (e) {
-      if (e instanceof mcp.McpServerError) throw new UsageError(e.message);
-      throw e;
-    }
-    close = connected.close;
-    for (const server of connected.servers) {
-      const names = new Set(server.tools.map((t) => t.name));
-      sources.push({
-        label: `--mcp server \`${server.name}\``,
-        tools: connected.tools.filter((t) => names.has(t.name)),
-      });
-    }
-  }
+  const own = flags.tools === undefined ? undefined : await loadTools(flags.tools, io.cwd);
   try {
-    return { tools: mergeSources(sources), close };
+    return await openToolbox({
+      ...(own === undefined ? {} : { tools: own }),
+      ...(flags.std === true ? { std: stdOptions(flags, io) } : {}),
+      ...(flags.mcp === undefined ? {} : { mcp: flags.mcp, cwd: io.cwd }),
+      labels: {
+        tools: `--tools ${flags.tools ?? ""}`,
+        std: "--std",
+        mcp: (server) =>
+          `--mcp server \`${server}\` (name the server with --mcp "NAME=command ...")`,
+      },
+    });
   } catch (e) {
-    await close();
+    if (e instanceof ToolboxError) throw new UsageError(e.message);
     throw e;
   }
 }
 
-function mergeSources(sources: Source[]): AnyTool[] {
-  const seen = new Map<string, string>();
-  const tools: AnyTool[] = [];
-  for (const source of sources) {
-    for (const tool of source.tools) {
-      const first = seen.get(tool.name);
-      if (first !== undefined)
-        throw new UsageError(
-          `tool \`${tool.name}\` is defined twice: by ${first} and by ${source.label}` +
-            (source.label.startsWith("--mcp")
-              ? ` (name the server with --mcp "NAME=command ...")`
-              : ""),
-        );
-      seen.set(tool.name, source.label);
-      tools.push(tool);
-    }
-  }
-  return tools;
-}
-
-async function stdLibrary(flags: ToolFlags, io: Io): Promise<AnyTool[]> {
-  const { stdTools } = await import("../tools/std/index.js");
+function stdOptions(flags: ToolFlags, io: Io): StdOptions {
   const model = flags.model ?? process.env["WEFT_MODEL"] ?? process.env["OPENAI_MODEL"];
   const baseURL = flags.baseUrl ?? process.env["OPENAI_BASE_URL"];
   const apiKey = flags.apiKey ?? process.env["OPENAI_API_KEY"];
@@ -169,7 +130,7 @@ async function stdLibrary(flags: ToolFlags, io: Io): Promise<AnyTool[]> {
           },
         }),
   };
-  return stdTools(options);
+  return options;
 }
 
 /**

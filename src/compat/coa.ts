@@ -18,7 +18,6 @@ import type { Range } from "../diagnostics/range.js";
 import { importDiag } from "./diagnostics.js";
 import {
   PlanBuilder,
-  isToolName,
   type Arg,
   type BuiltPlan,
   type Part,
@@ -28,6 +27,7 @@ import {
 import { PythonArgs, textValue, type ArgsContext } from "./python-args.js";
 import { Scope, Source, isBlank } from "./scan.js";
 import type { ImportOptions } from "./types.js";
+import { isToolName } from "../parser/names.js";
 
 const BLOCK = /\[FUNC\b[ \t]*/g;
 const NEXT_BLOCK = /\[FUNC\b/g;

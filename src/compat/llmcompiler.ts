@@ -21,17 +21,11 @@
 // starts a new step (I005), and diagnosed at its line otherwise.
 import type { Range } from "../diagnostics/range.js";
 import { importDiag } from "./diagnostics.js";
-import {
-  PlanBuilder,
-  isToolName,
-  type Arg,
-  type BuiltPlan,
-  type Part,
-  type Value,
-} from "./plan-builder.js";
+import { PlanBuilder, type Arg, type BuiltPlan, type Part, type Value } from "./plan-builder.js";
 import { PythonArgs, textValue, type ArgsContext } from "./python-args.js";
 import { Scope, Source, isBlank } from "./scan.js";
 import type { ImportOptions } from "./types.js";
+import { isToolName } from "../parser/names.js";
 
 const STEP = /^[ \t]*(\d+)[ \t]*\.[ \t]*/;
 const CALL = /([A-Za-z_][\w.]*)[ \t]*\(/y;

@@ -62,14 +62,6 @@ export interface BuiltPlan {
   edges: Map<string, string[]>;
 }
 
-const KEYWORDS = new Set(["input", "each", "in", "return", "true", "false", "null"]);
-const NAME_PART = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** Whether `name` can be written as a Weft tool name (`wiki.search`). */
-export function isToolName(name: string): boolean {
-  return name.split(".").every((p) => NAME_PART.test(p) && !KEYWORDS.has(p));
-}
-
 // ## Printing values
 // Strings go through the formatter's own printer, so every `$`, `"` and `\` of
 // the original text is escaped exactly as much as the parser needs.

@@ -17,9 +17,10 @@
 // the last `]` of the line (I009). `Tool[a] and Tool[b]` is two calls (I010).
 import type { Range } from "../diagnostics/range.js";
 import { importDiag } from "./diagnostics.js";
-import { PlanBuilder, isToolName, type BuiltPlan, type Part, type Value } from "./plan-builder.js";
+import { PlanBuilder, type BuiltPlan, type Part, type Value } from "./plan-builder.js";
 import { Scope, Source, isBlank, type Line } from "./scan.js";
 import type { ImportOptions } from "./types.js";
+import { isToolName } from "../parser/names.js";
 
 const STEP = /^[ \t]*#E(\d+)[ \t]*[=:][ \t]*/;
 const PLAN = /^[ \t]*Plan[ \t]*\d*[ \t]*:/i;

@@ -47,10 +47,14 @@ export function parameterList(tool: AnyTool): string {
     .join(", ");
 }
 
-/** One line: `name(params) -> output  # description` (the description's first line). */
+/** One line: `name(params) -> output  # description` (the description's first non-blank line). */
 export function toolSignature(tool: AnyTool): string {
   const output = tool.output === undefined ? "any" : typeText(typeFromZod(tool.output));
   const head = `${tool.name}(${parameterList(tool)}) -> ${output}`;
-  const description = tool.description?.split("\n")[0]?.trim();
+  // MCP servers often start a description with a blank line.
+  const description = tool.description
+    ?.split("\n")
+    .map((line) => line.trim())
+    .find((line) => line !== "");
   return description ? `${head}  # ${description}` : head;
 }

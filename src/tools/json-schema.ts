@@ -8,7 +8,8 @@
 // accepted here and the tool itself rejects it.
 import { z } from "zod";
 import type { AnyTool, ToolContext, ToolDefinition } from "../compiler/tool.js";
-import { argumentName, isWeftName, weftName } from "./names.js";
+import { isToolName } from "../parser/names.js";
+import { argumentName, weftName } from "./names.js";
 
 export type JsonSchema = Record<string, unknown> | boolean;
 
@@ -373,7 +374,7 @@ export function jsonSchemaTool(
     parameters = d["inputSchema"] ?? d["parameters"];
     checkSchema(parameters, d["inputSchema"] !== undefined ? "inputSchema" : "parameters");
   }
-  if (typeof name !== "string" || !isWeftName(name))
+  if (typeof name !== "string" || !isToolName(name))
     throw new TypeError(
       `needs a \`name\` like \`search\` or \`web.search\`${typeof name === "string" ? ` (not ${JSON.stringify(name)})` : ""}`,
     );

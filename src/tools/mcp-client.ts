@@ -11,7 +11,8 @@ import { z } from "zod";
 import type { AnyTool, ToolContext } from "../compiler/tool.js";
 import { splitCommandLine } from "./command-line.js";
 import { toolInputFromJsonSchema, zodFromJsonSchema } from "./json-schema.js";
-import { identifier, isWeftName, weftName } from "./names.js";
+import { isToolName } from "../parser/names.js";
+import { identifier, weftName } from "./names.js";
 
 export interface McpServerConfig {
   /** Namespace of the server's tools (`name.tool`); default: derived from the command. */
@@ -64,7 +65,7 @@ export function parseMcpSpec(spec: string): McpServerConfig {
   const [command, ...args] = words;
   if (command === undefined) throw new McpServerError("--mcp needs a command to start the server");
   const name = named?.[1];
-  if (name !== undefined && !isWeftName(name))
+  if (name !== undefined && !isToolName(name))
     throw new McpServerError(
       `--mcp ${JSON.stringify(spec)}: \`${name}\` cannot name tools (it is a keyword)`,
     );
@@ -336,7 +337,7 @@ export async function connectMcp(servers: readonly McpServerConfig[]): Promise<M
   const names = new Map<string, McpServerConfig>();
   for (const config of servers) {
     const name = config.name ?? defaultNamespace(config.command, config.args);
-    if (!isWeftName(name))
+    if (!isToolName(name))
       throw new McpServerError(
         `MCP server name \`${name}\` cannot name tools: use letters, digits and _`,
       );

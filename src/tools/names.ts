@@ -2,7 +2,7 @@
 // command lines) turned into names a plan can call: dotted identifiers whose
 // parts are not keywords.
 
-const KEYWORDS = new Set(["input", "each", "in", "return", "true", "false", "null"]);
+import { KEYWORDS } from "../parser/names.js";
 
 /** One part of a dotted name: `[A-Za-z_][A-Za-z0-9_]*`, not a keyword. */
 export function identifier(raw: string): string {
@@ -17,13 +17,6 @@ export function identifier(raw: string): string {
 export function weftName(raw: string): string {
   const parts = raw.split(".").filter((p) => p !== "");
   return parts.length === 0 ? "_" : parts.map(identifier).join(".");
-}
-
-export function isWeftName(name: string): boolean {
-  return (
-    /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(name) &&
-    name.split(".").every((p) => !KEYWORDS.has(p))
-  );
 }
 
 /** An argument name a plan can write (`max-length` -> `max_length`); keywords are fine there. */

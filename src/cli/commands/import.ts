@@ -11,7 +11,7 @@ import {
   readPlan,
   type ForeignFormat,
 } from "../../compat/index.js";
-import { isToolName } from "../../compat/plan-builder.js";
+import { isToolName } from "../../parser/names.js";
 import { renderDiagnostics, summarize } from "../../diagnostics/render.js";
 import { displayName, readSource, UsageError, type Io } from "../io.js";
 import { addToolFlags, hasToolSource, openTools, type ToolFlags } from "../tool-flags.js";
