@@ -221,7 +221,8 @@ describe("weft ask answers in every mode", () => {
     expect(r.stdout).toBe(`${ANSWER}\n`);
     expect(r.stderr).toMatch(/llm planner request/);
     expect(r.stderr).toMatch(/llm planner done: \d+ prompt \+ \d+ completion tokens/);
-    expect(r.stderr).toContain('statement line 3: $a = wiki.fact("Tokyo", "population")');
+    // Plan lines, as --show-plan prints the plan (the reply has a `Thought:` line and a fence first).
+    expect(r.stderr).toContain('plan line 1: $a = wiki.fact("Tokyo", "population")');
     expect(r.stderr).toMatch(/tool started +\$a = wiki\.fact\(\.\.\.\)|tool started +wiki\.fact/);
     expect(r.stderr).toMatch(/tool finished .*math/);
     expect(r.stderr).toContain("--- plan 1\n$a = wiki.fact(");

@@ -161,7 +161,7 @@ async function askWith(question: string, flags: AskFlags, io: Io, p: Parsed): Pr
     ...(p.maxRepairs === undefined ? {} : { maxRepairs: p.maxRepairs }),
     ...(p.maxReplans === undefined ? {} : { maxReplans: p.maxReplans }),
     ...(p.timeoutMs === undefined ? {} : { requestTimeoutMs: p.timeoutMs }),
-    ...(verbose ? { onEvent: (e: AgentEvent) => io.stderr(`${eventLine(e)}\n`) } : {}),
+    ...(verbose ? { onEvent: verboseLog(io) } : {}),
   });
 
   const controller = new AbortController();
@@ -334,7 +334,23 @@ function toolLine(e: RunEvent): string {
   }
 }
 
-export function eventLine(e: AgentEvent): string {
+/**
+ * The -v printer. Statements are numbered by their line in the plan (what
+ * --show-plan prints, what the diagnostics and the repair prompt count), not
+ * by their line in the model's reply, which also holds prose and fences.
+ */
+function verboseLog(io: Io): (e: AgentEvent) => void {
+  let planLine = 1;
+  return (e) => {
+    if (e.type === "llm-start" && PLAN_ROLES.has(e.role)) planLine = 1;
+    io.stderr(`${eventLine(e, planLine)}\n`);
+    if (e.type === "statement") planLine += e.text.split("\n").length;
+  };
+}
+
+const PLAN_ROLES: ReadonlySet<LlmRole> = new Set(["planner", "repair", "replan"]);
+
+export function eventLine(e: AgentEvent, planLine?: number): string {
   const at = `[${e.t.toFixed(1).padStart(8)}ms]`;
   let line: string;
   switch (e.type) {
@@ -348,13 +364,14 @@ export function eventLine(e: AgentEvent): string {
           : `llm ${e.role} failed (${e.error.kind}): ${e.usage.promptTokens} prompt + ${e.usage.completionTokens} completion tokens counted`;
       break;
     case "statement":
-      line = `statement line ${e.line}: ${clip(e.text)}`;
+      line = `plan line ${planLine ?? e.line}: ${clip(e.text)}`;
       break;
     case "note":
       line = `note: ${clip(e.text)}`;
       break;
     case "diagnostics":
-      line = `diagnostics: ${e.diagnostics.map((d) => `${d.code} line ${d.range.start.line}: ${d.message}`).join("; ")}`;
+      // An importer's (I...) diagnostics point into the peer-format reply, the rest into the Weft plan.
+      line = `diagnostics: ${e.diagnostics.map((d) => `${d.code} ${d.code.startsWith("I") ? "reply" : "plan"} line ${d.range.start.line}: ${d.message}`).join("; ")}`;
       break;
     case "tool":
       line = toolLine(e.event);
