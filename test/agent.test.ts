@@ -674,3 +674,44 @@ describe("agent: a reply without a plan", () => {
     expect(t.calls).toEqual(["x", "y"]);
   });
 });
+
+describe("agent: after ask() returns", () => {
+  it("has stopped every call no plan needs and starts no more", async () => {
+    const signals = new Map<string, AbortSignal>();
+    const started: string[] = [];
+    const tools: AnyTool[] = [
+      defineTool({
+        name: "lookup",
+        input: z.object({ q: z.string() }),
+        // "held" answers only when aborted; the rest at once.
+        run: ({ q }, ctx) => {
+          started.push(q);
+          signals.set(q, ctx.signal);
+          if (q !== "held") return `${q}!`;
+          return new Promise((_, reject) =>
+            ctx.signal.addEventListener("abort", () => reject(new Error("stopped"))),
+          );
+        },
+      }),
+    ];
+    // The first plan dispatches the held call, then breaks; the repaired plan does not need it.
+    const { agent } = await agentWith(
+      (req) =>
+        req.role === "planner"
+          ? '$a = lookup("held")\n$b = nope(1)\nreturn [$a, $b]\n'
+          : req.role === "repair"
+            ? '$a = lookup("x")\nreturn $a\n'
+            : "Answer: x!",
+      { tools, mode: "stream" },
+    );
+    const r = await agent.ask("q");
+    expect(r.answer).toBe("x!");
+    expect(signals.get("held")?.aborted).toBe(true);
+    const count = started.length;
+    for (let i = 0; i < 20; i++) await new Promise((res) => setImmediate(res));
+    expect(started).toHaveLength(count);
+    expect(r.toolCalls.find((c) => c.args && (c.args as { q: string }).q === "held")?.ok).toBe(
+      false,
+    );
+  });
+});
