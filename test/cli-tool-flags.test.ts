@@ -21,6 +21,19 @@ writeFileSync(join(dir, "dup-std.mjs"), tool("math.eval"));
 writeFileSync(join(dir, "dup-mcp.mjs"), tool("calc.add"));
 
 describe("--std", () => {
+  it("lets check see the model that llm.complete will use (--model, --base-url)", async () => {
+    writeFileSync(join(dir, "llm.plan"), 'return llm.complete("hi")\n');
+    const denied = await weft(["check", "llm.plan", "--std"], { cwd: dir });
+    if (process.env["WEFT_MODEL"] === undefined && process.env["OPENAI_MODEL"] === undefined)
+      expect(denied.stdout + denied.stderr).toContain("C020");
+    const configured = await weft(
+      ["check", "llm.plan", "--std", "--model", "m", "--base-url", "http://127.0.0.1:9/v1"],
+      { cwd: dir },
+    );
+    expect(configured.code).toBe(0);
+    expect(configured.stdout + configured.stderr).not.toContain("C020");
+  });
+
   it("loads the standard library for check and run", async () => {
     expect((await weft(["check", "math.plan", "--std"], { cwd: dir })).code).toBe(0);
     const r = await weft(["run", "math.plan", "--std"], { cwd: dir });

@@ -38,7 +38,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       "parse and typecheck plans; report every problem with its line and column (without a tool source, tool names and signatures are not checked)",
     )
     .argument("<files...>", "plan files (- for standard input)");
-  addToolFlags(check)
+  addToolFlags(check, { llm: true })
     .option("--json", "print diagnostics as JSON")
     .addHelpText(
       "after",
@@ -53,7 +53,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description("compile a plan (or validate a plan-graph .json) to its dependency graph")
     .argument("<file>", "plan file, a plan graph in JSON (*.json), or - for standard input");
   // Tools check signatures and map positional arguments to names.
-  addToolFlags(compile)
+  addToolFlags(compile, { llm: true })
     .addOption(
       new Option("-e, --emit <format>", "output format")
         .choices(["json", "dot", "mermaid"])

@@ -110,7 +110,7 @@ export function registerImport(program: Command, io: Io, setExit: (code: number)
       "rename a tool, as in --map Wikipedia=wiki.search (repeatable)",
       collect,
     );
-  addToolFlags(command)
+  addToolFlags(command, { llm: true })
     .addHelpText(
       "after",
       [
