@@ -320,11 +320,6 @@ export class CallMemo {
   }
 }
 
-/** The tools with `run` memoized (see CallMemo). */
-export function memoTools(tools: ToolSet, env: MemoEnv): ToolSet {
-  return new CallMemo(tools, env).tools;
-}
-
 /**
  * The key of a non-pure call: its (tool, args) hash and the ordinal of its
  * statement. Two nodes of one plan can still reach the same key when
