@@ -91,7 +91,7 @@ export function noPlan(): Diagnostic {
   return diag.syntaxError(
     { start: at, end: at },
     "the reply has no plan",
-    "write the plan: one statement per line, ending with `return`",
+    "write the plan as Weft statements, one per line (no numbers, bullets or backquotes before them), ending with `return`",
   );
 }
 
