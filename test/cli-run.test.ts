@@ -175,7 +175,8 @@ describe("weft run: output and flags", () => {
     const r = await weft(["run", plan]);
     expect(r.stdout).toBe("");
     expect(r.stderr).toContain(`${plan}: error: missing required input \`$city\` (line 1)`);
-    expect(r.stderr).toContain("--arg city=");
+    expect(r.stderr).toContain("pass it with `--arg city=...`");
+    expect(r.stderr).not.toContain("`inputs`");
     expect(r.code).toBe(2);
     const ok = await weft(["run", plan, "--arg", "city=Oslo"]);
     expect(ok.stdout).toBe("Oslo\n");

@@ -886,10 +886,12 @@ describe("inputs and options", () => {
     expect(r.errors).toEqual([
       {
         kind: "input",
-        message: "missing required input `$name` (line 1): pass it in `inputs` (`--arg name=...`)",
+        input: "name",
+        message: "missing required input `$name` (line 1): pass it in `inputs`",
       },
       {
         kind: "input",
+        input: "n",
         message: 'input `$n` (line 2) must be a number, but it is the string "three"',
       },
       {

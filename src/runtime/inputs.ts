@@ -26,13 +26,15 @@ export function resolveInputs(
     if (value === undefined) {
       errors.push({
         kind: "input",
-        message: `missing required input \`$${input.name}\`${where(input)}: pass it in \`inputs\` (\`--arg ${input.name}=...\`)`,
+        input: input.name,
+        message: `missing required input \`$${input.name}\`${where(input)}: pass it in \`inputs\``,
       });
       continue;
     }
     if (!hasType(value, input.type)) {
       errors.push({
         kind: "input",
+        input: input.name,
         message: `input \`$${input.name}\`${where(input)} must be ${article(input.type)}, but it is ${describeValue(value)}`,
       });
       continue;

@@ -41,6 +41,8 @@ export interface RunError {
   kind: RunErrorKind;
   message: string;
   node?: NodeRef;
+  /** The plan input it is about, when `kind` is "input". */
+  input?: string;
   /** Compile diagnostics, when `kind` is "plan". */
   diagnostics?: Diagnostic[];
 }

@@ -149,7 +149,8 @@ async function runPlan(
   if (json) io.stdout(jsonReport(result));
   else {
     io.stdout(formatValue(result.value));
-    for (const error of result.errors) io.stderr(`${formatRunError(error, name, labels)}\n`);
+    for (const error of result.errors)
+      io.stderr(`${formatRunError(asFlag(error), name, labels)}\n`);
     const skipped = result.trace.nodes.filter((n) => n.status === "skipped").length;
     if (flags.keepGoing === true && skipped > 0 && !interrupted)
       io.stderr(
@@ -167,6 +168,16 @@ async function runPlan(
   }
   if (result.ok) return 0;
   return result.errors.every((e) => USAGE_KINDS.has(e.kind)) ? 2 : 1;
+}
+
+/** A missing input is given on the command line with --arg, not in `inputs`. */
+function asFlag(error: RunError): RunError {
+  if (error.kind !== "input" || error.input === undefined) return error;
+  const message = error.message.replace(
+    "pass it in `inputs`",
+    `pass it with \`--arg ${error.input}=...\``,
+  );
+  return { ...error, message };
 }
 
 /** Writes the trace; why it could not, if it could not. */
