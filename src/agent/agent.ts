@@ -284,7 +284,11 @@ class Ask {
     };
     const feed = planFeeder(this.#format, live, onNotes);
     const reply = await this.#chat(role, messages, true, feed.push);
-    feed.end();
+    try {
+      feed.end();
+    } catch {
+      // As for each delta (see `guarded`): a dispatch bug loses dispatching, not the reply.
+    }
     const written = readPlan(this.#format, reply);
     this.#notes.push(...written.notes);
     onNotes(written.notes);
