@@ -3,9 +3,9 @@ import { encode } from "gpt-tokenizer";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import exampleTools from "../examples/tools.js";
+import { evidenceText } from "../src/agent/evidence.js";
+import { generatedExamples } from "../src/agent/examples.js";
 import {
-  evidenceText,
-  generatedExamples,
   numberedPlan,
   parseSolverReply,
   plannerMessages,

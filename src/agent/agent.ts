@@ -18,8 +18,8 @@ import { directAnswer } from "./direct-answer.js";
 import { execute, LiveDispatcher } from "./live.js";
 import { LlmError, LlmSession, makeClient } from "./llm.js";
 import { CallMemo } from "./memo.js";
+import { evidenceText } from "./evidence.js";
 import {
-  evidenceText,
   parseSolverReply,
   plannerMessages,
   plannerSystemPrompt,
