@@ -31,7 +31,9 @@ export function callOrdinals(
     byId.set(node.id, node);
     if (node.kind === "each") for (const b of node.body.nodes) byId.set(b.id, b);
   }
+  /** Node id -> its shape's number: a reference embeds the number, not the text, so shapes stay short down a chain. */
   const shapes = new Map<string, string>();
+  const interned = new Map<string, string>();
   const shapeOf = (id: string): string => {
     let shape = shapes.get(id);
     if (shape !== undefined) return shape;
@@ -56,8 +58,10 @@ export function callOrdinals(
             node.body.nodes.map((b) => shapeOf(b.id)),
             exprShape(node.body.output),
           ]);
-    shapes.set(id, shape);
-    return shape;
+    let number = interned.get(shape);
+    if (number === undefined) interned.set(shape, (number = `#${interned.size}`));
+    shapes.set(id, number);
+    return number;
   };
   const exprShape = (e: IrExpr): unknown => {
     switch (e.kind) {
