@@ -715,3 +715,53 @@ describe("agent: after ask() returns", () => {
     );
   });
 });
+
+describe("agent: caps across a repair", () => {
+  it("stops a call only the broken plan needed, so it does not hold the last place under the cap", async () => {
+    const tools: AnyTool[] = [
+      defineTool({
+        name: "lookup",
+        input: z.object({ q: z.string() }),
+        // "held" ends only when aborted: before the fix, the repaired plan waited for its place for ever.
+        run: ({ q }, ctx) =>
+          q !== "held"
+            ? `${q}!`
+            : new Promise((_, reject) =>
+                ctx.signal.addEventListener("abort", () => reject(new Error("stopped"))),
+              ),
+      }),
+    ];
+    const { agent } = await agentWith(
+      (req) =>
+        req.role === "planner"
+          ? '$a = lookup("held")\n$b = nope(1)\nreturn [$a, $b]\n'
+          : req.role === "repair"
+            ? '$a = lookup("x")\nreturn $a\n'
+            : "Answer: x!",
+      { tools, mode: "stream", concurrency: 1 },
+    );
+    const r = await agent.ask("q");
+    expect(r.error).toBeUndefined();
+    expect(r.answer).toBe("x!");
+    expect(r.toolCalls.map((c) => [(c.args as { q: string }).q, c.ok])).toEqual([
+      ["held", false],
+      ["x", true],
+    ]);
+  });
+
+  it("still reuses the broken plan's calls the repaired plan has, under a cap", async () => {
+    const t = testTools();
+    const { agent } = await agentWith(
+      (req) =>
+        req.role === "planner"
+          ? '$a = lookup("x")\n$b = lookup("y")\n$c = nope($a)\nreturn $c\n'
+          : req.role === "repair"
+            ? '$a = lookup("x")\n$b = lookup("y")\nreturn [$a, $b]\n'
+            : "Answer: ok",
+      { tools: t.tools, mode: "stream", concurrency: 1 },
+    );
+    const r = await agent.ask("q");
+    expect(r.error).toBeUndefined();
+    expect(t.calls).toEqual(["x", "y"]);
+  });
+});

@@ -79,6 +79,12 @@ interface ValidPlan {
   graph: PlanGraph;
 }
 
+/** A stream dispatcher and the abort of its prefix runs. */
+interface Live {
+  dispatcher: LiveDispatcher;
+  stop: AbortController;
+}
+
 /** One ask(): its clock, its LLM session, its memo and everything recorded. */
 class Ask {
   readonly #o: AgentOptions;
@@ -96,7 +102,7 @@ class Ask {
   readonly #plans: AskResult["plans"] = [];
   readonly #notes: string[] = [];
   /** Stream dispatchers still running prefixes, with their own abort. */
-  readonly #live: { dispatcher: LiveDispatcher; stop: AbortController }[] = [];
+  readonly #live: Live[] = [];
   #llm: LlmSession | undefined;
   #memo: CallMemo | undefined;
   #lastRun: RunResult | undefined;
@@ -196,7 +202,16 @@ class Ask {
       const plan = await this.#writeValidPlan(role, messages);
       this.#planCompleteMs = this.#clock();
       const runStart = this.#clock();
-      const result = await execute(plan.graph, this.#runOptions());
+      const running = execute(plan.graph, this.#runOptions());
+      // The plans before this one (a broken plan, before its repair) still run
+      // prefixes that hold calls, some of them in places under the caps. Once
+      // this run has joined the calls it can use (one turn of the event loop:
+      // the runtime dispatches on microtasks), the rest is not wanted: left
+      // running, a call no plan needs could hold the last place under a cap
+      // that this run waits for, for ever.
+      await new Promise((resolve) => setImmediate(resolve));
+      this.#stopLive(this.#live.at(-1));
+      const result = await running;
       this.#lastRun = result;
       this.#lastGraph = plan.graph;
       // The dispatchers' prefixes now hold only calls the plan did not need.
@@ -315,8 +330,8 @@ class Ask {
   }
 
   /** Lets go of the prefix runs: calls a plan run joined keep running, the rest stop. */
-  #stopLive(): void {
-    for (const { stop } of this.#live) stop.abort();
+  #stopLive(keep?: Live): void {
+    for (const live of this.#live) if (live !== keep) live.stop.abort();
   }
 
   async #settleLive(): Promise<void> {
