@@ -464,6 +464,15 @@ describe("weft ask output files and the built CLI", () => {
     expect(t.usage.llmCalls).toBe(2);
   });
 
+  it("--trace into a directory that does not exist fails before asking the model (exit 2)", async () => {
+    const s = await server(byRole({ planner: PLAN, solver: "Answer: 11857350" }));
+    const r = await weft(ask(s, "--trace", join(dir, "no-such-dir", "t.json")));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--trace");
+    expect(r.stderr).toContain("no such directory");
+    expect(s.requests).toHaveLength(0);
+  });
+
   it("runs as a real process (bin/weft.js)", async () => {
     const s = await server(byRole({ planner: PLAN, solver: `Answer: ${ANSWER}` }));
     const run = promisify(execFile);

@@ -3,8 +3,6 @@
 // Exit: 0 answered; 1 the agent failed (no server, server error, timeout, no
 // valid plan, the run failed); 2 usage (bad flags, no model, tools module);
 // 130 interrupted.
-import { writeFile } from "node:fs/promises";
-import { resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { createAgent } from "../../agent/agent.js";
 import type { AgentEvent, AgentMode, AskResult, LlmRole, PlanFormat } from "../../agent/types.js";
@@ -13,6 +11,7 @@ import type { RunEvent } from "../../runtime/types.js";
 import { UsageError, type Io } from "../io.js";
 import { parseMs } from "../run-flags.js";
 import { addToolFlags, hasToolSource, openTools, type ToolFlags } from "../tool-flags.js";
+import { outputPath, writeJsonFile } from "../output-file.js";
 
 export interface AskFlags extends ToolFlags {
   mode?: AgentMode;
@@ -116,7 +115,8 @@ export async function runAsk(question: string, flags: AskFlags, io: Io): Promise
   const maxRepairs = count("--max-repairs", flags.maxRepairs);
   const maxReplans = count("--max-replans", flags.maxReplans);
   const timeoutMs = parseMs("--timeout", flags.timeout);
-  const tracePath = flags.trace === undefined ? undefined : resolve(io.cwd, flags.trace);
+  const tracePath =
+    flags.trace === undefined ? undefined : await outputPath("--trace", flags.trace, io.cwd);
   if (!hasToolSource(flags))
     throw new UsageError("no tools: pass --tools MODULE (or --std, --mcp COMMAND)");
 
@@ -195,7 +195,7 @@ async function askWith(question: string, flags: AskFlags, io: Io, p: Parsed): Pr
   }
   if (!result.ok && !json) io.stderr(errorText(result, timedOut, p.timeoutMs, interrupted));
   if (p.tracePath !== undefined) {
-    const problem = await writeTrace(p.tracePath, result);
+    const problem = await writeJsonFile(p.tracePath, traceData(result));
     if (problem !== undefined)
       io.stderr(`weft: warning: cannot write trace ${flags.trace ?? ""}: ${problem}\n`);
   }
@@ -288,23 +288,8 @@ function jsonReport(r: AskResult, timedOut: boolean): Record<string, unknown> {
   };
 }
 
-async function writeTrace(path: string, r: AskResult): Promise<string | undefined> {
-  const data = {
-    trace: r.trace ?? null,
-    toolCalls: r.toolCalls,
-    usage: r.usage,
-    timings: r.timings,
-  };
-  try {
-    await writeFile(path, `${JSON.stringify(data, null, 2)}\n`);
-    return undefined;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "EISDIR") return "is a directory";
-    if (code === "ENOENT") return "no such directory";
-    if (code === "EACCES" || code === "EPERM") return "permission denied";
-    return e instanceof Error ? e.message : String(e);
-  }
+function traceData(r: AskResult): unknown {
+  return { trace: r.trace ?? null, toolCalls: r.toolCalls, usage: r.usage, timings: r.timings };
 }
 
 // ## --verbose

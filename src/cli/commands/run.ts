@@ -2,18 +2,18 @@
 // Exit: 0 ok; 1 the plan did not compile or a call failed; 2 usage (bad
 // flags, unreadable files, tools module, unknown/missing/ill-typed inputs,
 // journal); 130 interrupted.
-import { stat, writeFile } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import { compile } from "../../compiler/compile.js";
 import type { AnyTool } from "../../compiler/tool.js";
 import { renderDiagnostics, summarize } from "../../diagnostics/render.js";
 import { runGraph } from "../../runtime/run.js";
-import type { RunError, RunErrorKind, RunResult, Trace } from "../../runtime/types.js";
-import { displayName, readSource, UsageError, type Io } from "../io.js";
+import type { RunError, RunErrorKind, RunResult } from "../../runtime/types.js";
+import { displayName, readSource, type Io } from "../io.js";
 import { hasToolSource, openTools, type ToolFlags } from "../tool-flags.js";
 import { eventLog, progressView, type Reporter } from "../progress.js";
 import { argValues, parseArgs, parseMs, parsePositiveInt } from "../run-flags.js";
 import { formatRunError, formatValue, jsonReport, Labels } from "../run-output.js";
+import { outputPath, writeJsonFile } from "../output-file.js";
 
 export interface RunFlags extends ToolFlags {
   arg?: string[];
@@ -30,21 +30,6 @@ export const EXIT_INTERRUPTED = 130;
 
 /** Errors about how weft was called rather than about the plan or its tools. */
 const USAGE_KINDS: ReadonlySet<RunErrorKind> = new Set(["input", "journal"]);
-
-/** Fails before the run, not after it, when an output file could never be written. */
-async function outputPath(flag: string, file: string, cwd: string): Promise<string> {
-  const path = resolve(cwd, file);
-  const dir = dirname(path);
-  const isDir = (p: string) =>
-    stat(p).then(
-      (s) => s.isDirectory(),
-      () => false,
-    );
-  if (!(await isDir(dir)))
-    throw new UsageError(`${flag} ${file}: no such directory ${dirname(file)}`);
-  if (await isDir(path)) throw new UsageError(`${flag} ${file}: is a directory`);
-  return path;
-}
 
 export async function runRun(file: string, flags: RunFlags, io: Io): Promise<number> {
   const concurrency = parsePositiveInt("--concurrency", flags.concurrency);
@@ -158,7 +143,7 @@ async function runPlan(
       );
   }
   if (tracePath !== undefined) {
-    const problem = await writeTrace(tracePath, result.trace);
+    const problem = await writeJsonFile(tracePath, result.trace);
     if (problem !== undefined)
       io.stderr(`weft: warning: cannot write trace ${flags.trace ?? ""}: ${problem}\n`);
   }
@@ -178,20 +163,6 @@ function asFlag(error: RunError): RunError {
     `pass it with \`--arg ${error.input}=...\``,
   );
   return { ...error, message };
-}
-
-/** Writes the trace; why it could not, if it could not. */
-async function writeTrace(path: string, trace: Trace): Promise<string | undefined> {
-  try {
-    await writeFile(path, `${JSON.stringify(trace, null, 2)}\n`);
-    return undefined;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "EISDIR") return "is a directory";
-    if (code === "ENOENT") return "no such directory";
-    if (code === "EACCES" || code === "EPERM") return "permission denied";
-    return e instanceof Error ? e.message : String(e);
-  }
 }
 
 /** After Ctrl-C: which calls finished (and where to find them again). */
