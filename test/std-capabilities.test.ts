@@ -228,6 +228,7 @@ describe("http.get and http.post, granted", () => {
           method: req.method,
           type: req.headers["content-type"],
           auth: req.headers["authorization"] ?? null,
+          key: req.headers["x-api-key"] ?? null,
           body,
         });
       case "/redirect":
@@ -239,6 +240,9 @@ describe("http.get and http.post, granted", () => {
       case "/away":
         // Same server, another name: `localhost` is not on the allow list.
         res.writeHead(302, { location: `http://localhost:${port}/json` });
+        return void res.end();
+      case "/away-echo":
+        res.writeHead(302, { location: `http://localhost:${port}/echo` });
         return void res.end();
       case "/loop":
         res.writeHead(302, { location: "/loop" });
@@ -321,6 +325,7 @@ describe("http.get and http.post, granted", () => {
       method: "POST",
       type: "application/json",
       auth: null,
+      key: null,
       body: '{"a":1}',
     });
     const text = (await call(
@@ -343,6 +348,20 @@ describe("http.get and http.post, granted", () => {
       allowed(),
     )) as { body: { method: string; body: string; auth: string } };
     expect(posted.body).toMatchObject({ method: "GET", body: "", auth: "Bearer t" });
+  });
+
+  it("keeps the plan's headers on a same-origin redirect and drops them all on another origin", async () => {
+    const headers = { authorization: "Bearer t", "x-api-key": "secret" };
+    const same = (await call("http.get", { url: `${base}/see-other`, headers }, allowed())) as {
+      body: { auth: string | null; key: string | null };
+    };
+    expect(same.body).toMatchObject({ auth: "Bearer t", key: "secret" });
+    const other = (await call(
+      "http.get",
+      { url: `${base}/away-echo`, headers },
+      { allowNet: [`127.0.0.1:${port}`, `localhost:${port}`] },
+    )) as { body: { auth: string | null; key: string | null } };
+    expect(other.body).toMatchObject({ auth: null, key: null });
   });
 
   it("refuses a redirect to a host that is not allowed", async () => {

@@ -124,10 +124,12 @@ async function send(net: NetPolicy, req: Request, outer: AbortSignal): Promise<H
         body = undefined;
         headers.delete("content-type");
       }
-      // Credentials are for the origin they were given to.
+      // The plan's headers were written for the origin it named: any of them
+      // may be a credential (`x-api-key`), so none follows to another origin.
       if (next.origin !== url.origin) {
-        headers.delete("authorization");
-        headers.delete("cookie");
+        const type = body === undefined ? null : headers.get("content-type");
+        headers = new Headers();
+        if (type !== null) headers.set("content-type", type);
       }
       url = next;
       continue;
