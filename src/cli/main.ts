@@ -25,7 +25,7 @@ function version(): string {
 function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command("weft")
     .description(
-      "Weft: a plan language for tool-using LLM agents — check, compile, format and run .plan files",
+      "Weft: a plan language for tool-using LLM agents — check, compile, format and run .plan files; let a model write them (ask); import the peers' plans; serve MCP",
     )
     .version(version(), "-V, --version")
     .showHelpAfterError("(run with --help for usage)")
