@@ -298,9 +298,26 @@ function clip(text: string, n = 120): string {
   return one.length > n ? `${one.slice(0, n - 1)}…` : one;
 }
 
-function toolLine(e: RunEvent): string {
-  const n = e.node;
-  const what = `${n.binding === undefined ? "" : `$${n.binding} = `}${n.tool ?? n.id}(...)`;
+/**
+ * How a call reads in the log: its statement, when the call is the whole
+ * statement (`$a = wiki.fact("Tokyo", "population")`); else the tool and
+ * the plan line it sits on (a nested call, an `each` element).
+ */
+function callText(n: RunEvent["node"], statements: ReadonlyMap<number, string>): string {
+  const text = n.line === undefined ? undefined : statements.get(n.line);
+  if (text !== undefined && n.binding !== undefined && n.parent === undefined) {
+    const head = new RegExp(
+      `^\\$${n.binding}\\s*=\\s*${n.tool?.replace(/\./g, "\\.") ?? ""}\\s*\\(`,
+    );
+    if (head.test(text)) return clip(text, 80);
+  }
+  const where = n.line === undefined ? "" : ` (line ${n.line})`;
+  const index = n.index === undefined ? "" : `[${n.index}]`;
+  return `${n.binding === undefined ? "" : `$${n.binding}${index} = `}${n.tool ?? n.id}(...)${where}`;
+}
+
+function toolLine(e: RunEvent, statements: ReadonlyMap<number, string>): string {
+  const what = callText(e.node, statements);
   switch (e.type) {
     case "started":
       return `tool started   ${what}`;
@@ -326,16 +343,25 @@ function toolLine(e: RunEvent): string {
  */
 function verboseLog(io: Io): (e: AgentEvent) => void {
   let planLine = 1;
+  let statements = new Map<number, string>();
   return (e) => {
-    if (e.type === "llm-start" && PLAN_ROLES.has(e.role)) planLine = 1;
-    io.stderr(`${eventLine(e, planLine)}\n`);
+    if (e.type === "llm-start" && PLAN_ROLES.has(e.role)) {
+      planLine = 1;
+      statements = new Map();
+    }
+    if (e.type === "statement") statements.set(planLine, e.text);
+    io.stderr(`${eventLine(e, planLine, statements)}\n`);
     if (e.type === "statement") planLine += e.text.split("\n").length;
   };
 }
 
 const PLAN_ROLES: ReadonlySet<LlmRole> = new Set(["planner", "repair", "replan"]);
 
-export function eventLine(e: AgentEvent, planLine?: number): string {
+export function eventLine(
+  e: AgentEvent,
+  planLine?: number,
+  statements: ReadonlyMap<number, string> = new Map(),
+): string {
   const at = `[${e.t.toFixed(1).padStart(8)}ms]`;
   let line: string;
   switch (e.type) {
@@ -359,7 +385,7 @@ export function eventLine(e: AgentEvent, planLine?: number): string {
       line = `diagnostics: ${e.diagnostics.map((d) => `${d.code} ${d.code.startsWith("I") ? "reply" : "plan"} line ${d.range.start.line}: ${d.message}`).join("; ")}`;
       break;
     case "tool":
-      line = toolLine(e.event);
+      line = toolLine(e.event, statements);
       break;
     case "replan":
       line = `replan: ${clip(e.reason)}`;
