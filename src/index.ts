@@ -99,6 +99,7 @@ export {
   type JsonSchema,
   type JsonSchemaToolDefinition,
   type FunctionToolDefinition,
+  type ToolOptions,
 } from "./tools/json-schema.js";
 export {
   connectMcp,
@@ -109,7 +110,7 @@ export {
   type McpTools,
 } from "./tools/mcp-client.js";
 export { createWeftMcpServer, type WeftMcpServerOptions } from "./tools/mcp-server.js";
-export { summarizeTrace, type TraceSummary } from "./tools/trace-summary.js";
+export { summarizeTrace, type TraceSummary, type CriticalCall } from "./tools/trace-summary.js";
 export { openToolbox, ToolboxError, type Toolbox, type ToolboxOptions } from "./tools/toolbox.js";
 
 // ## The peers' plan formats: ReWOO, LLMCompiler, Chain-of-Abstraction

@@ -209,6 +209,18 @@ describe("agent behaviour", () => {
     expect(events).toEqual([]);
   });
 
+  it("an empty model name is a config error before any request", async () => {
+    const agent = weft.createAgent({
+      baseURL: "http://127.0.0.1:9/v1",
+      model: " ",
+      tools: [search],
+    });
+    const result = await agent.ask("What is weft?");
+    expect(result.error?.kind).toBe("config");
+    expect(result.error?.message).toContain("--model");
+    expect(result.usage.llmCalls).toBe(0);
+  });
+
   it("an ask cancelled before any request resolves as cancelled and counts no call", async () => {
     // Port 9 (discard) is never reached: the signal is aborted before the first request.
     const agent = weft.createAgent({

@@ -59,3 +59,24 @@ describe("openToolbox", () => {
     await box.close();
   });
 });
+
+describe("toolSet", () => {
+  it("takes any ReadonlyMap of tools, not only a Map", async () => {
+    const { toolSet } = await import("../src/compiler/tool.js");
+    const inner = new Map([["double", double]]);
+    const readonly: ReadonlyMap<string, typeof double> = {
+      get: (k) => inner.get(k),
+      has: (k) => inner.has(k),
+      forEach: (f) => inner.forEach(f),
+      get size() {
+        return inner.size;
+      },
+      entries: () => inner.entries(),
+      keys: () => inner.keys(),
+      values: () => inner.values(),
+      [Symbol.iterator]: () => inner[Symbol.iterator](),
+    };
+    const r = await run("return double(21)\n", { tools: toolSet(readonly) });
+    expect(r.value).toBe(42);
+  });
+});

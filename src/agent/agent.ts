@@ -161,6 +161,11 @@ class Ask {
 
   async #work(): Promise<{ answer: string } | { error: AgentError }> {
     const o = this.#o;
+    if (typeof o.model !== "string" || o.model.trim() === "")
+      throw new LlmError(
+        "config",
+        "no model: pass --model NAME (or set WEFT_MODEL / OPENAI_MODEL)",
+      );
     const llm = new LlmSession(makeClient(o), o.model, {
       clock: this.#clock,
       onEvent: (e) => this.#emit(e),

@@ -144,7 +144,7 @@ export const importDiag = {
 } as const;
 
 /** Every import code, for documentation and the corpus tables. */
-export const IMPORT_CODES = [
+export const IMPORT_CODES = Object.freeze([
   "I001",
   "I002",
   "I003",
@@ -162,4 +162,4 @@ export const IMPORT_CODES = [
   "I015",
   "I016",
   "I017",
-] as const;
+] as const);

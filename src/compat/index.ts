@@ -16,7 +16,11 @@ export { checkImported, type CheckedImport, type CheckImportOptions } from "./ch
 export { importDiag, IMPORT_CODES } from "./diagnostics.js";
 export type { BuiltPlan, Origin } from "./plan-builder.js";
 
-export const FOREIGN_FORMATS: readonly ForeignFormat[] = ["rewoo", "llmcompiler", "coa"];
+export const FOREIGN_FORMATS: readonly ForeignFormat[] = Object.freeze([
+  "rewoo",
+  "llmcompiler",
+  "coa",
+] as const);
 
 const readers: Record<ForeignFormat, (text: string, options: ImportOptions) => BuiltPlan> = {
   rewoo: readRewoo,

@@ -53,8 +53,20 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodType = z.ZodUnk
 /** A lookup of tools by name. */
 export type ToolSet = ReadonlyMap<string, AnyTool>;
 
+/** A ToolSet, or a list of tools to index by name. */
+function isToolSet(tools: Iterable<AnyTool> | ToolSet): tools is ToolSet {
+  if (tools instanceof Map) return true;
+  const maybe = tools as Partial<ToolSet>;
+  return (
+    typeof maybe.get === "function" &&
+    typeof maybe.has === "function" &&
+    typeof maybe.values === "function"
+  );
+}
+
 export function toolSet(tools: Iterable<AnyTool> | ToolSet): ToolSet {
-  if (tools instanceof Map) return tools;
+  // Any ReadonlyMap counts, not only a Map: iterating one would yield [name, tool] pairs.
+  if (isToolSet(tools)) return tools;
   const map = new Map<string, AnyTool>();
   for (const t of tools as Iterable<AnyTool>) map.set(t.name, t);
   return map;

@@ -304,7 +304,8 @@ function objectByProperty(schema: Record<string, unknown>, closed: boolean): z.Z
 
 // ## Tools described in JSON Schema
 
-type ToolOptions = Omit<ToolDefinition, "name" | "description" | "input" | "output" | "run">;
+/** The runtime options a JSON-Schema tool shares with a zod one (pure, effect, timeoutMs...). */
+export type ToolOptions = Omit<ToolDefinition, "name" | "description" | "input" | "output" | "run">;
 type JsonRun = (args: Record<string, unknown>, ctx: ToolContext) => unknown;
 
 /** A tool whose signature is JSON Schema (`parameters` is accepted for `inputSchema`). */
