@@ -58,6 +58,25 @@ export function addDependent(task: Task, dependent: Task): void {
   else task.dependents.push(dependent);
 }
 
+/**
+ * The fields most tasks never set (journal, timeouts, retries, `each`,
+ * events), out of `Task`: a run holds every task until it ends, and the
+ * young generation copies each one before it is promoted, so every field
+ * on `Task` costs GC time per node. Made when one of them is first set.
+ */
+class TaskRare {
+  argsHash: string | undefined = undefined;
+  occurrence = 0;
+  timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  ghost: CallContext | undefined = undefined;
+  ghostTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  ghostHolds = false;
+  retryDue = false;
+  fromJournal = false;
+  each: EachState | undefined = undefined;
+  ref: NodeRef | undefined = undefined;
+}
+
 export class Task {
   state: TaskState = WAITING;
   /** Dependencies not yet finished. */
@@ -71,26 +90,83 @@ export class Task {
   result: unknown = undefined;
   /** Arguments after validation, kept between attempts. */
   args: unknown = undefined;
-  argsHash: string | undefined = undefined;
-  occurrence = 0;
   /** The current attempt; a settlement from any other attempt is stale. */
   ctx: CallContext | undefined = undefined;
-  timer: ReturnType<typeof setTimeout> | undefined = undefined;
   /** The call has its result (in the synchronous batch, or being journaled): fail-fast keeps it. */
   finishing = false;
-  /** A timed-out attempt that may still be running; it holds a place under the caps. */
-  ghost: CallContext | undefined = undefined;
-  ghostTimer: ReturnType<typeof setTimeout> | undefined = undefined;
-  /** The task failed while `ghost` ran: the ghost gives back the task's place. */
-  ghostHolds = false;
-  /** A retry whose backoff ended while `ghost` still ran: it starts when the ghost goes. */
-  retryDue = false;
   start = -1;
   end = -1;
   attempts = 0;
-  fromJournal = false;
-  each: EachState | undefined = undefined;
-  ref: NodeRef | undefined = undefined;
+  rare: TaskRare | undefined = undefined;
+
+  /** The rare fields, made on demand; setting a default value makes nothing. */
+  #rare(): TaskRare {
+    return (this.rare ??= new TaskRare());
+  }
+
+  get argsHash(): string | undefined {
+    return this.rare?.argsHash;
+  }
+  set argsHash(v: string | undefined) {
+    if (v !== undefined || this.rare !== undefined) this.#rare().argsHash = v;
+  }
+  get occurrence(): number {
+    return this.rare?.occurrence ?? 0;
+  }
+  set occurrence(v: number) {
+    if (v !== 0 || this.rare !== undefined) this.#rare().occurrence = v;
+  }
+  get timer(): ReturnType<typeof setTimeout> | undefined {
+    return this.rare?.timer;
+  }
+  set timer(v: ReturnType<typeof setTimeout> | undefined) {
+    if (v !== undefined || this.rare !== undefined) this.#rare().timer = v;
+  }
+  /** A timed-out attempt that may still be running; it holds a place under the caps. */
+  get ghost(): CallContext | undefined {
+    return this.rare?.ghost;
+  }
+  set ghost(v: CallContext | undefined) {
+    if (v !== undefined || this.rare !== undefined) this.#rare().ghost = v;
+  }
+  get ghostTimer(): ReturnType<typeof setTimeout> | undefined {
+    return this.rare?.ghostTimer;
+  }
+  set ghostTimer(v: ReturnType<typeof setTimeout> | undefined) {
+    if (v !== undefined || this.rare !== undefined) this.#rare().ghostTimer = v;
+  }
+  /** The task failed while `ghost` ran: the ghost gives back the task's place. */
+  get ghostHolds(): boolean {
+    return this.rare?.ghostHolds ?? false;
+  }
+  set ghostHolds(v: boolean) {
+    if (v || this.rare !== undefined) this.#rare().ghostHolds = v;
+  }
+  /** A retry whose backoff ended while `ghost` still ran: it starts when the ghost goes. */
+  get retryDue(): boolean {
+    return this.rare?.retryDue ?? false;
+  }
+  set retryDue(v: boolean) {
+    if (v || this.rare !== undefined) this.#rare().retryDue = v;
+  }
+  get fromJournal(): boolean {
+    return this.rare?.fromJournal ?? false;
+  }
+  set fromJournal(v: boolean) {
+    if (v || this.rare !== undefined) this.#rare().fromJournal = v;
+  }
+  get each(): EachState | undefined {
+    return this.rare?.each;
+  }
+  set each(v: EachState | undefined) {
+    if (v !== undefined || this.rare !== undefined) this.#rare().each = v;
+  }
+  get ref(): NodeRef | undefined {
+    return this.rare?.ref;
+  }
+  set ref(v: NodeRef | undefined) {
+    if (v !== undefined || this.rare !== undefined) this.#rare().ref = v;
+  }
 
   constructor(
     /** Creation order: ties in priority start in this order. */
