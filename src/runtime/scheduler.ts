@@ -149,11 +149,16 @@ export class Scheduler {
     }
     // Whether every node follows its deps, as in every compiled graph.
     let inOrder = true;
+    // Arrays of their exact size, the dependents' counted first: most tasks
+    // have one to three of each, and an array grown by `push` holds 17
+    // slots. Every task lives until the run ends; its bytes are GC time.
+    const counts = new Int32Array(outer.length);
     for (let i = 0; i < outer.length; i++) {
       const task = outer[i] as Task;
       const ids = task.node.deps;
       if (ids.length === 0) continue;
-      const deps: Task[] = [];
+      const deps = new Array<Task>(ids.length);
+      let m = 0;
       // A graph read from JSON may repeat a dep: count each once. A set past a
       // few deps, so that a join of k inputs costs O(k), not O(k²).
       const seen = ids.length > 8 ? new Set<Task>() : undefined;
@@ -163,13 +168,29 @@ export class Scheduler {
         if (seen !== undefined) {
           if (seen.has(dep)) continue;
           seen.add(dep);
-        } else if (k > 0 && deps.includes(dep)) continue;
+        } else if (includes(deps, m, dep)) continue;
         if (dep.seq >= task.seq) inOrder = false;
-        deps.push(dep);
-        addDependent(dep, task);
+        deps[m++] = dep;
+        counts[dep.seq] = (counts[dep.seq] as number) + 1;
       }
+      if (m < deps.length) deps.length = m;
       task.deps = deps;
-      task.pending = deps.length;
+      task.pending = m;
+    }
+    for (let i = 0; i < outer.length; i++) {
+      const count = counts[i] as number;
+      if (count > 0) (outer[i] as Task).dependents = new Array<Task>(count);
+    }
+    // `counts` counts down to each task's next free place in its dependents, in plan order.
+    for (let i = 0; i < outer.length; i++) {
+      const task = outer[i] as Task;
+      const deps = task.deps;
+      for (let k = 0; k < deps.length; k++) {
+        const dep = deps[k] as Task;
+        const left = (counts[dep.seq] as number) - 1;
+        counts[dep.seq] = left;
+        dep.dependents[dep.dependents.length - 1 - left] = task;
+      }
     }
     // Priorities from the sinks back: own latency plus the longest path after
     // it, over a topological order (the graph's own, else Kahn's).
@@ -1039,6 +1060,12 @@ function kahnOrder(tasks: readonly Task[]): Task[] {
     }
   }
   return order;
+}
+
+/** Whether `task` is among the first `n` of `tasks`. */
+function includes(tasks: readonly Task[], n: number, task: Task): boolean {
+  for (let i = 0; i < n; i++) if (tasks[i] === task) return true;
+  return false;
 }
 
 function byPriority(a: Task, b: Task): number {
