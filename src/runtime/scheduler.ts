@@ -700,6 +700,8 @@ export class Scheduler {
   #complete(task: Task, result: unknown): void {
     task.state = OK;
     task.result = result;
+    // Dropped so that they die young: kept, they would be copied and promoted with the task.
+    task.args = undefined;
     task.ctx = undefined;
     task.finishing = false;
     task.end = this.#now();
@@ -848,6 +850,7 @@ export class Scheduler {
       task.timer = undefined;
     }
     task.ctx = undefined;
+    task.args = undefined;
     task.finishing = false;
     task.retryDue = false;
     task.state = FAILED;
