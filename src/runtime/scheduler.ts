@@ -107,6 +107,10 @@ export class Scheduler {
   readonly #flushSync = () => this.#drainSync();
   /** Slots whose heap holds ready calls (a few: one per tool). */
   readonly #queued: Slot[] = [];
+  /** Calls made ready in this pump, not yet started or queued (see `#startReady`). */
+  readonly #ready: Task[] = [];
+  /** Whether one of `#ready` has a tool cap. */
+  #readyCapped = false;
   #waiting = 0;
   #inFlight = 0;
   /** Tasks not yet in a final state; the run settles when it reaches 0. */
@@ -346,6 +350,7 @@ export class Scheduler {
       }
       work.length = 0;
       this.#workHead = 0;
+      if (this.#ready.length > 0 && !this.#stopped) this.#startReady();
       if (this.#waiting > 0 && !this.#stopped) this.#drain();
     } finally {
       this.#pumping = false;
@@ -408,15 +413,44 @@ export class Scheduler {
     task.state = READY;
     if (this.#o.onEvent !== undefined)
       this.#emit({ type: "queued", node: nodeRef(task), t: this.#now() });
-    // Queued even when a slot is free: whatever else became ready in this
-    // pump competes for it by priority when `#pump` drains the queues.
+    // Not started yet even when a slot is free: whatever else becomes ready
+    // in this pump competes for it by priority (see `#startReady`). With
+    // calls queued from before, the competition is in the queues.
+    if (this.#waiting > this.#ready.length) this.#enqueue(task);
+    else {
+      this.#ready.push(task);
+      if ((task.slot as Slot).cap !== Infinity) this.#readyCapped = true;
+    }
+    this.#waiting++;
+  }
+
+  /**
+   * Starts the calls that became ready in this pump. When no cap can bind —
+   * nothing queued from before, no tool cap, room under the global cap for
+   * all of them — they all start now, best first: the order the queues would
+   * give, without a heap. Otherwise they join the queues and `#drain` decides.
+   */
+  #startReady(): void {
+    const ready = this.#ready;
+    const n = ready.length;
+    if (!this.#readyCapped && this.#waiting === n && this.#inFlight + n <= this.#o.cap) {
+      if (n > 1) ready.sort(byPriority);
+      this.#waiting = 0;
+      for (let i = 0; i < n; i++) this.#start(ready[i] as Task);
+    } else {
+      for (let i = 0; i < n; i++) this.#enqueue(ready[i] as Task);
+    }
+    ready.length = 0;
+    this.#readyCapped = false;
+  }
+
+  #enqueue(task: Task): void {
     const slot = task.slot as Slot;
     slot.heap.push(task);
     if (slot.queuedAt < 0) {
       slot.queuedAt = this.#queued.length;
       this.#queued.push(slot);
     }
-    this.#waiting++;
   }
 
   /** Starts queued calls, best first, while the caps allow. */
@@ -957,6 +991,8 @@ export class Scheduler {
         slot.queuedAt = -1;
       }
       this.#queued.length = 0;
+      this.#ready.length = 0;
+      this.#readyCapped = false;
       this.#waiting = 0;
     }
     return cancelled;
