@@ -19,7 +19,7 @@ function isZodSchema(v: unknown): boolean {
 }
 
 /** Checks one entry of a tools module and says exactly what is wrong with it. */
-export function validateTool(value: unknown, where: string): AnyTool {
+function validateTool(value: unknown, where: string): AnyTool {
   if (typeof value !== "object" || value === null)
     throw new UsageError(`${where} is not an object`);
   const t = value as Record<string, unknown>;

@@ -125,7 +125,7 @@ function originalSpans(
  * The dependencies between steps in a compiled graph: each node belongs to the
  * statement its span lies in, and a step waits for the steps of its nodes' deps.
  */
-export function stepEdges(
+function stepEdges(
   graph: PlanGraph,
   statements: readonly Statement[],
 ): Map<string, string[]> {

@@ -91,7 +91,7 @@ function printArgs(args: readonly Arg[]): string {
     .join(", ");
 }
 
-export function printValue(v: Value): string {
+function printValue(v: Value): string {
   switch (v.kind) {
     case "text":
       return printString(stringLiteral(v.parts));

@@ -14,7 +14,7 @@ export interface Line {
 }
 
 /** Lines as the Weft lexer sees them: `\n`, `\r\n` and `\r` all end a line. */
-export function splitLines(text: string): Line[] {
+function splitLines(text: string): Line[] {
   const out: Line[] = [];
   let start = 0;
   for (let i = 0; i < text.length; i++) {

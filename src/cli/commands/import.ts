@@ -27,7 +27,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
 }
 
 /** `--map Wikipedia=wiki.search` flags as a rename table. */
-export function parseMap(specs: readonly string[]): Record<string, string> {
+function parseMap(specs: readonly string[]): Record<string, string> {
   const map: Record<string, string> = {};
   for (const spec of specs) {
     const eq = spec.indexOf("=");
@@ -47,7 +47,7 @@ export function parseMap(specs: readonly string[]): Record<string, string> {
   return map;
 }
 
-export async function runImport(file: string, flags: ImportFlags, io: Io): Promise<number> {
+async function runImport(file: string, flags: ImportFlags, io: Io): Promise<number> {
   const map = parseMap(flags.map ?? []);
   const text = await readSource(io, file);
   if (!hasToolSource(flags)) return importText(text, file, flags, map, undefined, io);

@@ -91,7 +91,7 @@ export class FilePolicy {
  * Where `path` really is: the real path of its deepest existing ancestor, with
  * the rest (which does not exist yet, so holds no symlink) appended.
  */
-export function realPath(path: string): string {
+function realPath(path: string): string {
   let existing = path;
   const rest: string[] = [];
   for (;;) {

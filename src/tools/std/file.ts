@@ -8,7 +8,7 @@ import { z } from "zod";
 import { defineTool, PermanentError } from "../../compiler/tool.js";
 import { denied, type FilePolicy } from "./capabilities.js";
 
-export const MAX_FILE_BYTES = 5 * 1024 * 1024;
+const MAX_FILE_BYTES = 5 * 1024 * 1024;
 // Absent on Windows, where neither applies.
 const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 const NONBLOCK = constants.O_NONBLOCK ?? 0;

@@ -5,9 +5,9 @@ import { z } from "zod";
 import { defineTool, PermanentError } from "../../compiler/tool.js";
 import { denied, type NetPolicy } from "./capabilities.js";
 
-export const MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
-export const HTTP_TIMEOUT_MS = 30_000;
-export const MAX_REDIRECTS = 5;
+const MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
+const HTTP_TIMEOUT_MS = 30_000;
+const MAX_REDIRECTS = 5;
 
 const headersSchema = z.record(z.string(), z.string()).optional();
 

@@ -5,8 +5,8 @@ import { z } from "zod";
 import { defineTool, PermanentError } from "../../compiler/tool.js";
 import { MAX_TEXT_LENGTH } from "./text.js";
 
-export const MAX_JSON_LENGTH = 10 * MAX_TEXT_LENGTH;
-export const MAX_PATH_LENGTH = 1000;
+const MAX_JSON_LENGTH = 10 * MAX_TEXT_LENGTH;
+const MAX_PATH_LENGTH = 1000;
 
 export function jsonParse() {
   return defineTool({
@@ -30,7 +30,7 @@ export function jsonParse() {
 export type PathStep = string | number;
 
 /** The steps of a path; throws a PermanentError that points at the first bad character. */
-export function parsePath(path: string): PathStep[] {
+function parsePath(path: string): PathStep[] {
   const steps: PathStep[] = [];
   let i = path.startsWith("$") ? 1 : 0;
   const fail = (what: string): never => {
@@ -77,7 +77,7 @@ function stepText(steps: readonly PathStep[]): string {
 }
 
 /** The value at `path` in `value`; a missing step is a PermanentError that names it. */
-export function getPath(value: unknown, path: string): unknown {
+function getPath(value: unknown, path: string): unknown {
   const steps = parsePath(path);
   let current = value;
   for (let k = 0; k < steps.length; k++) {

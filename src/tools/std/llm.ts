@@ -5,8 +5,8 @@ import { z } from "zod";
 import { defineTool, PermanentError } from "../../compiler/tool.js";
 import { denied } from "./capabilities.js";
 
-export const LLM_TIMEOUT_MS = 120_000;
-export const MAX_PROMPT_LENGTH = 200_000;
+const LLM_TIMEOUT_MS = 120_000;
+const MAX_PROMPT_LENGTH = 200_000;
 
 export interface LlmConfig {
   baseURL?: string;

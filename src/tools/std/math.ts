@@ -6,8 +6,8 @@ import { z } from "zod";
 import { defineTool, PermanentError } from "../../compiler/tool.js";
 import { Sandbox } from "./sandbox.js";
 
-export const MAX_EXPRESSION_LENGTH = 1000;
-export const MATH_TIMEOUT_MS = 2000;
+const MAX_EXPRESSION_LENGTH = 1000;
+const MATH_TIMEOUT_MS = 2000;
 const MATH_MEMORY_MB = 64;
 
 // The worker, as plain CommonJS: it runs from a string, so it is the same

@@ -7,9 +7,9 @@ import { Sandbox } from "./sandbox.js";
 
 /** Longest text the text tools take, in characters. */
 export const MAX_TEXT_LENGTH = 1_000_000;
-export const MAX_PATTERN_LENGTH = 1000;
-export const MAX_MATCHES = 10_000;
-export const REGEX_TIMEOUT_MS = 1000;
+const MAX_PATTERN_LENGTH = 1000;
+const MAX_MATCHES = 10_000;
+const REGEX_TIMEOUT_MS = 1000;
 const REGEX_MEMORY_MB = 64;
 
 const text = () => z.string().max(MAX_TEXT_LENGTH);
@@ -23,7 +23,7 @@ const PLACEHOLDER = /\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
  * brace is kept as it is, so JSON in a template needs no escaping. Strings
  * are inserted as they are, other values as JSON; a missing key is an error.
  */
-export function fillTemplate(template: string, values: Record<string, unknown>): string {
+function fillTemplate(template: string, values: Record<string, unknown>): string {
   return template.replace(PLACEHOLDER, (whole, name: string | undefined) => {
     if (name === undefined) return whole[0] as string;
     if (!Object.hasOwn(values, name))

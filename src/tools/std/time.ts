@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { defineTool } from "../../compiler/tool.js";
 
-export const MAX_SLEEP_MS = 60_000;
+const MAX_SLEEP_MS = 60_000;
 
 export function timeNow() {
   return defineTool({
