@@ -675,35 +675,42 @@ describe("agent: a reply without a plan", () => {
   });
 });
 
+/**
+ * `lookup(q)` answers `q!` at once, except `lookup("held")`, which ends only
+ * when aborted; each call's query and signal are kept.
+ */
+function heldLookup() {
+  const signals = new Map<string, AbortSignal>();
+  const started: string[] = [];
+  const tools: AnyTool[] = [
+    defineTool({
+      name: "lookup",
+      input: z.object({ q: z.string() }),
+      run: ({ q }, ctx) => {
+        started.push(q);
+        signals.set(q, ctx.signal);
+        if (q !== "held") return `${q}!`;
+        return new Promise((_, reject) =>
+          ctx.signal.addEventListener("abort", () => reject(new Error("stopped"))),
+        );
+      },
+    }),
+  ];
+  return { tools, signals, started };
+}
+
+/** The first plan dispatches the held call, then breaks; the repaired plan does not need it. */
+const HELD_THEN_REPAIRED: Handler = (req) =>
+  req.role === "planner"
+    ? '$a = lookup("held")\n$b = nope(1)\nreturn [$a, $b]\n'
+    : req.role === "repair"
+      ? '$a = lookup("x")\nreturn $a\n'
+      : "Answer: x!";
+
 describe("agent: after ask() returns", () => {
   it("has stopped every call no plan needs and starts no more", async () => {
-    const signals = new Map<string, AbortSignal>();
-    const started: string[] = [];
-    const tools: AnyTool[] = [
-      defineTool({
-        name: "lookup",
-        input: z.object({ q: z.string() }),
-        // "held" answers only when aborted; the rest at once.
-        run: ({ q }, ctx) => {
-          started.push(q);
-          signals.set(q, ctx.signal);
-          if (q !== "held") return `${q}!`;
-          return new Promise((_, reject) =>
-            ctx.signal.addEventListener("abort", () => reject(new Error("stopped"))),
-          );
-        },
-      }),
-    ];
-    // The first plan dispatches the held call, then breaks; the repaired plan does not need it.
-    const { agent } = await agentWith(
-      (req) =>
-        req.role === "planner"
-          ? '$a = lookup("held")\n$b = nope(1)\nreturn [$a, $b]\n'
-          : req.role === "repair"
-            ? '$a = lookup("x")\nreturn $a\n'
-            : "Answer: x!",
-      { tools, mode: "stream" },
-    );
+    const { tools, signals, started } = heldLookup();
+    const { agent } = await agentWith(HELD_THEN_REPAIRED, { tools, mode: "stream" });
     const r = await agent.ask("q");
     expect(r.answer).toBe("x!");
     expect(signals.get("held")?.aborted).toBe(true);
@@ -718,28 +725,13 @@ describe("agent: after ask() returns", () => {
 
 describe("agent: caps across a repair", () => {
   it("stops a call only the broken plan needed, so it does not hold the last place under the cap", async () => {
-    const tools: AnyTool[] = [
-      defineTool({
-        name: "lookup",
-        input: z.object({ q: z.string() }),
-        // "held" ends only when aborted: before the fix, the repaired plan waited for its place for ever.
-        run: ({ q }, ctx) =>
-          q !== "held"
-            ? `${q}!`
-            : new Promise((_, reject) =>
-                ctx.signal.addEventListener("abort", () => reject(new Error("stopped"))),
-              ),
-      }),
-    ];
-    const { agent } = await agentWith(
-      (req) =>
-        req.role === "planner"
-          ? '$a = lookup("held")\n$b = nope(1)\nreturn [$a, $b]\n'
-          : req.role === "repair"
-            ? '$a = lookup("x")\nreturn $a\n'
-            : "Answer: x!",
-      { tools, mode: "stream", concurrency: 1 },
-    );
+    // Before the fix, the repaired plan waited for its place for ever.
+    const { tools } = heldLookup();
+    const { agent } = await agentWith(HELD_THEN_REPAIRED, {
+      tools,
+      mode: "stream",
+      concurrency: 1,
+    });
     const r = await agent.ask("q");
     expect(r.error).toBeUndefined();
     expect(r.answer).toBe("x!");
