@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import type * as A from "../src/parser/ast.js";
 import type { Diagnostic } from "../src/diagnostics/diagnostic.js";
 import type { Range } from "../src/diagnostics/range.js";
+import { KEYWORDS, isToolName } from "../src/parser/names.js";
 import { parse } from "../src/parser/parse.js";
 
 // ## Helpers
@@ -763,5 +764,26 @@ describe("properties", () => {
         expect(s.parts.map((p) => (p.kind === "Text" ? p.value : "?")).join("")).toBe(value);
       }),
     );
+  });
+});
+
+// ## Reserved words
+
+describe("keywords", () => {
+  it("are the words the lexer reads as keywords, and cannot name a tool", () => {
+    expect([...KEYWORDS].sort()).toEqual([
+      "each",
+      "false",
+      "in",
+      "input",
+      "null",
+      "return",
+      "true",
+    ]);
+    for (const word of KEYWORDS) {
+      expect(isToolName(word)).toBe(false);
+      expect(isToolName(`web.${word}`)).toBe(false);
+      expect(isToolName(`${word}s`)).toBe(true);
+    }
   });
 });

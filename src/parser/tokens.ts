@@ -26,6 +26,9 @@ export const True = keyword("true");
 export const False = keyword("false");
 export const Null = keyword("null");
 
+/** The keyword tokens: `names.ts` reads the reserved words from them, so there is one list. */
+export const keywordTokens: readonly TokenType[] = [Input, Each, In, Return, True, False, Null];
+
 export const Variable = createToken({
   name: "Variable",
   pattern: /\$(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+)/,
@@ -109,13 +112,7 @@ export const allTokens: TokenType[] = [
   UnterminatedString,
   Variable,
   NumberLiteral,
-  Input,
-  Each,
-  In,
-  Return,
-  True,
-  False,
-  Null,
+  ...keywordTokens,
   Identifier,
   LParen,
   RParen,
@@ -130,7 +127,7 @@ export const allTokens: TokenType[] = [
 ];
 
 /** Tokens that may be used where a name is expected (fields, argument and object keys). */
-export const nameTokens: TokenType[] = [Identifier, Input, Each, In, Return, True, False, Null];
+export const nameTokens: TokenType[] = [Identifier, ...keywordTokens];
 
 export const planLexer = new Lexer(allTokens, {
   // Offsets are enough: LineMap works out lines and columns when asked.
