@@ -2,7 +2,7 @@
 //   wiki.fact(title: string, fact: string) -> number | string  # A fact from an article
 // The planner prompt, `weft mcp`'s describe_tools and error messages share it.
 import type { AnyTool } from "./tool.js";
-import { fieldOf, typeFromZod, type Type } from "./types.js";
+import { fieldOf, typeFromZod, type ObjectType, type Type } from "./types.js";
 
 /** Deeper types are cut to `...`: a prompt line must stay short. */
 const MAX_TYPE_DEPTH = 3;
@@ -20,11 +20,7 @@ export function typeText(t: Type, depth = 0): string {
       const names = Object.keys(t.fields);
       if (names.length === 0) return "object";
       if (depth >= MAX_TYPE_DEPTH) return "{...}";
-      const fields = names.map((name) => {
-        const field = fieldOf(t, name);
-        const type = field === undefined ? "any" : typeText(field.type, depth + 1);
-        return `${name}${field?.optional === true ? "?" : ""}: ${type}`;
-      });
+      const fields = names.map((name) => fieldText(t, name, depth + 1));
       return `{${fields.join(", ")}${t.open ? ", ..." : ""}}`;
     }
     case "union":
@@ -34,16 +30,19 @@ export function typeText(t: Type, depth = 0): string {
   }
 }
 
+/** `name: type`, or `name?: type` when the field may be left out. */
+function fieldText(t: ObjectType, name: string, depth: number): string {
+  const field = fieldOf(t, name);
+  const type = field === undefined ? "any" : typeText(field.type, depth);
+  return `${name}${field?.optional === true ? "?" : ""}: ${type}`;
+}
+
 /** Parameters in order, as `name: type` (`name?: type` when it may be left out). */
-export function parameterList(tool: AnyTool): string {
+function parameterList(tool: AnyTool): string {
   const input = typeFromZod(tool.input);
   if (input.k !== "object") return "...";
   return Object.keys(input.fields)
-    .map((name) => {
-      const field = fieldOf(input, name);
-      const type = field === undefined ? "any" : typeText(field.type, 1);
-      return `${name}${field?.optional === true ? "?" : ""}: ${type}`;
-    })
+    .map((name) => fieldText(input, name, 1))
     .join(", ");
 }
 
