@@ -109,8 +109,7 @@ export class Scheduler {
   readonly #queued: Slot[] = [];
   /** Calls made ready in this pump, not yet started or queued (see `#startReady`). */
   readonly #ready: Task[] = [];
-  /** Whether one of `#ready` has a tool cap. */
-  #readyCapped = false;
+  /** Calls in the heaps of `#queued`. */
   #waiting = 0;
   #inFlight = 0;
   /** Tasks not yet in a final state; the run settles when it reaches 0. */
@@ -416,12 +415,8 @@ export class Scheduler {
     // Not started yet even when a slot is free: whatever else becomes ready
     // in this pump competes for it by priority (see `#startReady`). With
     // calls queued from before, the competition is in the queues.
-    if (this.#waiting > this.#ready.length) this.#enqueue(task);
-    else {
-      this.#ready.push(task);
-      if ((task.slot as Slot).cap !== Infinity) this.#readyCapped = true;
-    }
-    this.#waiting++;
+    if (this.#waiting > 0) this.#enqueue(task);
+    else this.#ready.push(task);
   }
 
   /**
@@ -433,15 +428,13 @@ export class Scheduler {
   #startReady(): void {
     const ready = this.#ready;
     const n = ready.length;
-    if (!this.#readyCapped && this.#waiting === n && this.#inFlight + n <= this.#o.cap) {
+    if (this.#inFlight + n <= this.#o.cap && !anyCapped(ready)) {
       if (n > 1) ready.sort(byPriority);
-      this.#waiting = 0;
       for (let i = 0; i < n; i++) this.#start(ready[i] as Task);
     } else {
       for (let i = 0; i < n; i++) this.#enqueue(ready[i] as Task);
     }
     ready.length = 0;
-    this.#readyCapped = false;
   }
 
   #enqueue(task: Task): void {
@@ -451,6 +444,7 @@ export class Scheduler {
       slot.queuedAt = this.#queued.length;
       this.#queued.push(slot);
     }
+    this.#waiting++;
   }
 
   /** Starts queued calls, best first, while the caps allow. */
@@ -992,7 +986,6 @@ export class Scheduler {
       }
       this.#queued.length = 0;
       this.#ready.length = 0;
-      this.#readyCapped = false;
       this.#waiting = 0;
     }
     return cancelled;
@@ -1104,6 +1097,12 @@ function kahnOrder(tasks: readonly Task[]): Task[] {
 /** Whether `task` is among the first `n` of `tasks`. */
 function includes(tasks: readonly Task[], n: number, task: Task): boolean {
   for (let i = 0; i < n; i++) if (tasks[i] === task) return true;
+  return false;
+}
+
+/** Whether a tool cap applies to one of `tasks`. */
+function anyCapped(tasks: readonly Task[]): boolean {
+  for (let i = 0; i < tasks.length; i++) if ((tasks[i] as Task).slot?.cap !== Infinity) return true;
   return false;
 }
 
