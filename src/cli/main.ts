@@ -1,5 +1,4 @@
 // The `weft` command. Exit codes: 0 ok, 1 the plan or check failed, 2 usage or I/O error.
-import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { runCheck, type CheckFlags } from "./commands/check.js";
 import { runCompile, type CompileFlags } from "./commands/compile.js";
@@ -10,24 +9,14 @@ import { registerImport } from "./commands/import.js";
 import { registerMcp } from "./commands/mcp.js";
 import { processIo, UsageError, type Io } from "./io.js";
 import { addToolFlags } from "./tool-flags.js";
-
-function version(): string {
-  try {
-    const pkg = JSON.parse(
-      readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
-    ) as { version?: string };
-    return pkg.version ?? "0.0.0";
-  } catch {
-    return "0.0.0";
-  }
-}
+import { weftVersion } from "./version.js";
 
 function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command("weft")
     .description(
       "Weft: a plan language for tool-using LLM agents — check, compile, format and run .plan files; let a model write them (ask); import the peers' plans; serve MCP",
     )
-    .version(version(), "-V, --version")
+    .version(weftVersion(), "-V, --version")
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();

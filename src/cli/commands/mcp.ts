@@ -2,21 +2,10 @@
 // describe_tools). stdout carries protocol messages and nothing else: the
 // console is sent to stderr while serving, so a chatty tool cannot break it.
 // Exit: 0 when the client hangs up, 2 when a tool source cannot be opened.
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { Io } from "../io.js";
 import { addToolFlags, openTools, type ToolFlags } from "../tool-flags.js";
-
-function version(): string {
-  try {
-    const pkg = JSON.parse(
-      readFileSync(new URL("../../../package.json", import.meta.url), "utf8"),
-    ) as { version?: string };
-    return pkg.version ?? "0.0.0";
-  } catch {
-    return "0.0.0";
-  }
-}
+import { weftVersion } from "../version.js";
 
 export function registerMcp(program: Command, io: Io, setExit: (code: number) => void): void {
   const command = program
@@ -54,7 +43,7 @@ async function serveMcp(flags: ToolFlags, io: Io): Promise<number> {
     import("../../tools/mcp-server.js"),
     import("@modelcontextprotocol/sdk/server/stdio.js"),
   ]);
-  const server = createWeftMcpServer({ tools: opened.tools, name: "weft", version: version() });
+  const server = createWeftMcpServer({ tools: opened.tools, name: "weft", version: weftVersion() });
   try {
     const done = new Promise<void>((resolve) => {
       process.stdin.once("end", resolve);
