@@ -292,14 +292,20 @@ describe("a timed-out attempt that runs on keeps its place under the caps", () =
     return result as RunResult;
   }
 
-  it("a retry waits until the abandoned attempt settles", async () => {
-    // Timed out at 200; the first attempt runs on to 300 (within the grace of 200).
-    const { t, log } = deaf((a) => (a === 1 ? 300 : 10), {
-      timeoutMs: 200,
+  /** `api(1)` retried once after a timeout, its first attempt deaf and taking `firstMs`. */
+  async function retryAfterDeaf(firstMs: number, timeoutMs: number) {
+    const { t, log } = deaf((a) => (a === 1 ? firstMs : 10), {
+      timeoutMs,
       retries: 1,
       retryDelayMs: 10,
     });
     const r = await settle("$a = api(1)\nreturn $a\n", { tools: [t] });
+    return { r, log };
+  }
+
+  it("a retry waits until the abandoned attempt settles", async () => {
+    // Timed out at 200; the first attempt runs on to 300 (within the grace of 200).
+    const { r, log } = await retryAfterDeaf(300, 200);
     expect(r.value).toBe("1#2");
     expect(log.max).toBe(1);
     expect(log.starts).toEqual([
@@ -309,12 +315,7 @@ describe("a timed-out attempt that runs on keeps its place under the caps", () =
   });
 
   it("a retry waits at most min(timeout, 1 s) for an attempt that never settles", async () => {
-    const { t, log } = deaf((a) => (a === 1 ? 1e9 : 10), {
-      timeoutMs: 200,
-      retries: 1,
-      retryDelayMs: 10,
-    });
-    const r = await settle("$a = api(1)\nreturn $a\n", { tools: [t] });
+    const { r, log } = await retryAfterDeaf(1e9, 200);
     expect(r.value).toBe("1#2");
     expect(log.starts).toEqual([
       [1, 0],
@@ -323,12 +324,7 @@ describe("a timed-out attempt that runs on keeps its place under the caps", () =
   });
 
   it("the grace period is at most 1 s, whatever the timeout", async () => {
-    const { t, log } = deaf((a) => (a === 1 ? 1e9 : 10), {
-      timeoutMs: 5000,
-      retries: 1,
-      retryDelayMs: 10,
-    });
-    const r = await settle("$a = api(1)\nreturn $a\n", { tools: [t] });
+    const { r, log } = await retryAfterDeaf(1e9, 5000);
     expect(r.value).toBe("1#2");
     expect(log.starts).toEqual([
       [1, 0],
