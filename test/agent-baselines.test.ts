@@ -10,6 +10,7 @@ import { functionTools, nameMap } from "../src/agent/tools-json.js";
 import type { AgentEvent, ToolCallRecord } from "../src/agent/types.js";
 import { defineTool, toolSet, type AnyTool, type ToolSet } from "../src/compiler/tool.js";
 import {
+  closeFakeOpenAIs,
   startFakeOpenAI,
   type FakeOpenAI,
   type Handler,
@@ -17,10 +18,7 @@ import {
 } from "./support/openai-server.js";
 
 let server: FakeOpenAI | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+afterEach(closeFakeOpenAIs);
 
 const FACTS: Record<string, number> = { "Mount Everest": 8849, K2: 8611 };
 

@@ -15,6 +15,7 @@ import {
 import { ROLE_LINE } from "../src/agent/roles.js";
 import type { AgentEvent } from "../src/agent/types.js";
 import {
+  closeFakeOpenAIs,
   startFakeOpenAI,
   type FakeOpenAI,
   type Handler,
@@ -22,10 +23,7 @@ import {
 } from "./support/openai-server.js";
 
 let server: FakeOpenAI | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+afterEach(closeFakeOpenAIs);
 
 /** A clock that ticks once per reading: deterministic, strictly increasing. */
 function tickingClock(): () => number {

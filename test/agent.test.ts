@@ -8,6 +8,7 @@ import { ROLE_LINE } from "../src/agent/roles.js";
 import type { AgentEvent, AgentOptions } from "../src/agent/types.js";
 import { defineTool, type AnyTool } from "../src/compiler/tool.js";
 import {
+  closeFakeOpenAIs,
   startFakeOpenAI,
   type ChatRequest,
   type FakeOpenAI,
@@ -57,10 +58,7 @@ function testTools() {
 }
 
 let server: FakeOpenAI | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+afterEach(closeFakeOpenAIs);
 
 async function agentWith(
   script: Handler | (ScriptedReply | string)[],

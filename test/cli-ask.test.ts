@@ -9,7 +9,12 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { weft } from "./cli-harness.js";
-import { startFakeOpenAI, type FakeOpenAI, type Handler } from "./support/openai-server.js";
+import {
+  closeFakeOpenAIs,
+  startFakeOpenAI,
+  type FakeOpenAI,
+  type Handler,
+} from "./support/openai-server.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const exampleTools = join(root, "examples", "tools.ts");
@@ -65,12 +70,7 @@ function byRole(replies: Partial<Record<string, string | string[]>>): Handler {
   };
 }
 
-let servers: FakeOpenAI[] = [];
-async function server(...args: Parameters<typeof startFakeOpenAI>): Promise<FakeOpenAI> {
-  const s = await startFakeOpenAI(...args);
-  servers.push(s);
-  return s;
-}
+const server = startFakeOpenAI;
 
 beforeEach(() => {
   // The environment of whoever runs the tests must not choose the server or model.
@@ -79,8 +79,7 @@ beforeEach(() => {
 });
 afterEach(async () => {
   vi.unstubAllEnvs();
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
+  await closeFakeOpenAIs();
 });
 
 function ask(s: FakeOpenAI, ...extra: string[]): string[] {

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { countTokens } from "../src/agent/llm.js";
 import { ROLE_LINE } from "../src/agent/roles.js";
 import {
+  closeFakeOpenAIs,
   startFakeOpenAI,
   tokenPieces,
   type FakeOpenAI,
@@ -15,10 +16,7 @@ import {
 } from "./support/openai-server.js";
 
 let server: FakeOpenAI | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+afterEach(closeFakeOpenAIs);
 
 async function start(
   script: Handler | (ScriptedReply | string)[],

@@ -288,15 +288,26 @@ export async function startFakeOpenAI(
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  return {
+  const fake: FakeOpenAI = {
     baseURL: `http://127.0.0.1:${port}/v1`,
     requests,
     close: () =>
       new Promise<void>((resolve) => {
+        running.delete(fake);
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
   };
+  running.add(fake);
+  return fake;
+}
+
+/** The servers started and not yet closed. */
+const running = new Set<FakeOpenAI>();
+
+/** Closes every server still running: a test file's `afterEach(closeFakeOpenAIs)`. */
+export async function closeFakeOpenAIs(): Promise<void> {
+  await Promise.all([...running].map((fake) => fake.close()));
 }
 
 // ## Helpers
