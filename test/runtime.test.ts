@@ -52,6 +52,11 @@ function recorder(
 /** A tool that echoes its `x` argument. */
 const echo = recorder("echo").tool;
 
+/** The run failed with this one error (its other fields, such as `node`, not checked). */
+function expectOnlyError(result: RunResult, kind: string, message: string): void {
+  expect(result.errors).toEqual([expect.objectContaining({ kind, message })]);
+}
+
 function statuses(result: RunResult): Record<string, string> {
   return Object.fromEntries(result.trace.nodes.map((n) => [n.id, n.status]));
 }
@@ -299,12 +304,11 @@ describe("values", () => {
 
     const tooMany = compile('$p = pair("a", 2, 3)\n').graph as PlanGraph;
     const bad = await run(tooMany, { tools: [pair] });
-    expect(bad.errors).toEqual([
-      expect.objectContaining({
-        kind: "validation",
-        message: "line 1 ($p = pair): `pair` takes at most 2 arguments, but 3 were given",
-      }),
-    ]);
+    expectOnlyError(
+      bad,
+      "validation",
+      "line 1 ($p = pair): `pair` takes at most 2 arguments, but 3 were given",
+    );
   });
 
   it("turns a missing field into a type error naming the plan line", async () => {
@@ -438,12 +442,11 @@ describe("each", () => {
   it("fails with a type error naming the line when `over` is not a list", async () => {
     const text = 'input $xs: any = "abc"\n$m = each $x in $xs: echo($x)\n';
     const result = await run(text, { tools: [echo] });
-    expect(result.errors).toEqual([
-      expect.objectContaining({
-        kind: "type",
-        message: 'line 2 ($m = each $x): `each` needs a list, but `$xs` is the string "abc"',
-      }),
-    ]);
+    expectOnlyError(
+      result,
+      "type",
+      'line 2 ($m = each $x): `each` needs a list, but `$xs` is the string "abc"',
+    );
   });
 
   it("counts each children toward maxNodes", async () => {
@@ -459,13 +462,11 @@ describe("each", () => {
       inputs: { xs: [1, 2, 3, 4] },
       limits: { maxNodes: 4 },
     });
-    expect(over.errors).toEqual([
-      expect.objectContaining({
-        kind: "limit",
-        message:
-          "line 2 ($m = each $x): `each` over 4 elements would add 4 calls to the run's 1 nodes, over the limit of 4 (limits.maxNodes)",
-      }),
-    ]);
+    expectOnlyError(
+      over,
+      "limit",
+      "line 2 ($m = each $x): `each` over 4 elements would add 4 calls to the run's 1 nodes, over the limit of 4 (limits.maxNodes)",
+    );
   });
 });
 
@@ -541,12 +542,7 @@ describe("tool calls", () => {
         }),
     });
     const result = await run("$h = hang()\n", { tools: [hang] });
-    expect(result.errors).toEqual([
-      expect.objectContaining({
-        kind: "timeout",
-        message: "line 1 ($h = hang): timed out after 20 ms",
-      }),
-    ]);
+    expectOnlyError(result, "timeout", "line 1 ($h = hang): timed out after 20 ms");
     expect(reason).toBeInstanceOf(Error);
     expect((reason as Error).name).toBe("TimeoutError");
   });
@@ -610,9 +606,7 @@ describe("tool calls", () => {
     });
     const result = await run("$a = always()\n", { tools: [always], retries: 2 });
     expect(attempts).toBe(3);
-    expect(result.errors).toEqual([
-      expect.objectContaining({ kind: "tool", message: "line 1 ($a = always): no 3" }),
-    ]);
+    expectOnlyError(result, "tool", "line 1 ($a = always): no 3");
   });
 
   it("never retries a permanent error", async () => {
@@ -648,13 +642,11 @@ describe("tool calls", () => {
   it("limits the size of a result", async () => {
     const big = defineTool({ name: "big", input: z.object({}), run: () => "x".repeat(2000) });
     const result = await run("$b = big()\n", { tools: [big], limits: { maxResultBytes: 1024 } });
-    expect(result.errors).toEqual([
-      expect.objectContaining({
-        kind: "limit",
-        message:
-          "line 1 ($b = big): the result of `big` is 2.0 KiB or more as JSON, over the limit of 1.0 KiB (limits.maxResultBytes)",
-      }),
-    ]);
+    expectOnlyError(
+      result,
+      "limit",
+      "line 1 ($b = big): the result of `big` is 2.0 KiB or more as JSON, over the limit of 1.0 KiB (limits.maxResultBytes)",
+    );
     const multi = defineTool({ name: "multi", input: z.object({}), run: () => ["é".repeat(400)] });
     const r2 = await run("$m = multi()\n", { tools: [multi], limits: { maxResultBytes: 800 } });
     expect(r2.errors[0]?.message).toContain("is 804 bytes as JSON");
@@ -958,9 +950,7 @@ describe("inputs and options", () => {
 
     const graph = compile('$a = serch("x")\n').graph as PlanGraph;
     const r2 = await run(graph, { tools: [echo] });
-    expect(r2.errors).toEqual([
-      expect.objectContaining({ kind: "plan", message: "plan:1:6: unknown tool `serch`" }),
-    ]);
+    expectOnlyError(r2, "plan", "plan:1:6: unknown tool `serch`");
     expect(statuses(r2)).toEqual({ n1: "skipped" });
   });
 });
