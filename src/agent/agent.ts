@@ -11,6 +11,7 @@
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import { compile } from "../compiler/compile.js";
 import type { Json, PlanGraph } from "../compiler/ir.js";
+import { hasErrors } from "../diagnostics/diagnostic.js";
 import { toolSet, type ToolSet } from "../compiler/tool.js";
 import type { RunResult } from "../runtime/types.js";
 import { runBaseline } from "./baselines.js";
@@ -240,7 +241,7 @@ class Ask {
       const last = round >= maxReplans;
       const solver = solverMessages(this.#question, evidence);
       if (last) solver.push({ role: "user", content: LAST_ROUND });
-      const reply = await this.#chat("solver", solver, false);
+      const reply = await this.#chat("solver", solver);
       const decision = parseSolverReply(reply);
       if (decision.kind === "answer") return { answer: decision.answer };
       if (last)
@@ -276,8 +277,7 @@ class Ask {
       this.#lastPlan = written.text;
       if (diagnostics.length > 0)
         this.#emit({ type: "diagnostics", diagnostics, t: this.#clock() });
-      const errors = diagnostics.some((d) => d.severity === "error");
-      if (!errors && compiled.graph !== undefined)
+      if (!hasErrors(diagnostics) && compiled.graph !== undefined)
         return { text: written.text, graph: compiled.graph };
       const report = diagnosticsText(written, compiled.diagnostics);
       if (repairs >= maxRepairs)
@@ -303,7 +303,7 @@ class Ask {
         this.#emit({ type: "note", text: notes[notesSent] as string, t: this.#clock() });
     };
     const feed = planFeeder(this.#format, live, onNotes);
-    const reply = await this.#chat(role, messages, true, feed.push);
+    const reply = await this.#chat(role, messages, feed.push);
     try {
       feed.end();
     } catch {
@@ -346,10 +346,10 @@ class Ask {
 
   // ## Helpers
 
+  /** One LLM call, streamed when `onText` reads the reply as it comes. */
   async #chat(
     role: LlmRole,
     messages: ChatCompletionMessageParam[],
-    stream: boolean,
     onText?: (delta: string) => void,
   ): Promise<string> {
     this.#checkCancelled();
@@ -357,7 +357,7 @@ class Ask {
     const reply = await llm.chat({
       role,
       messages,
-      stream: stream || onText !== undefined,
+      stream: onText !== undefined,
       signal: this.#signal,
       ...(onText === undefined ? {} : { onText: guarded(onText) }),
     });
