@@ -56,11 +56,12 @@ export function splitStatements(
 ): StatementTokens[] {
   const statements: StatementTokens[] = [];
   let current: IToken[] = [];
-  let open: IToken[] = [];
+  // `open` and `waiting` are emptied, not replaced, between statements.
+  const open: IToken[] = [];
   let tooDeep = false;
   let unterminated = false;
   // How many open brackets wait for each closer: finds a match without a scan.
-  let waiting = new Map<string, number>();
+  const waiting = new Map<string, number>();
   const closeInnermost = (): string | undefined => {
     const o = open.pop();
     const close = o === undefined ? undefined : closerOf.get(o.image);
@@ -94,8 +95,8 @@ export function splitStatements(
     if (current.length > 0)
       statements.push({ tokens: current, truncated: truncated || tooDeep || unterminated });
     current = [];
-    open = [];
-    waiting = new Map();
+    open.length = 0;
+    waiting.clear();
     tooDeep = false;
     unterminated = false;
   };
