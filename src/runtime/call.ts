@@ -89,7 +89,7 @@ function safeParse(schema: z.ZodType, value: unknown): Checked {
 }
 
 /** zod's issues as one line: `limit: Too big: expected number to be <=10; query: ...`. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
   const shown = issues.slice(0, 5).map((issue) => {
     const path = issue.path.filter(
       (p): p is string | number => typeof p === "string" || typeof p === "number",
@@ -148,7 +148,7 @@ export function checkResult(tool: AnyTool, value: unknown, maxBytes: number): Re
   return { ok: true, value: type === "string" ? value : (JSON.parse(json) as unknown) };
 }
 
-export function formatBytes(n: number): string {
+function formatBytes(n: number): string {
   if (n < 1024) return `${n} bytes`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / (1024 * 1024)).toFixed(1)} MiB`;

@@ -54,7 +54,7 @@ function ms(t: number): number {
   return Math.round(t * 1000) / 1000;
 }
 
-export function traceEntry(task: Task): TraceEntry {
+function traceEntry(task: Task): TraceEntry {
   const node = task.node;
   const entry: TraceEntry = {
     id: task.id,

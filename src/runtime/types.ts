@@ -1,6 +1,6 @@
 // The runtime's public contract: options, events, results.
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
-import type { Json, PlanGraph, Span } from "../compiler/ir.js";
+import type { Json, Span } from "../compiler/ir.js";
 import type { AnyTool, ToolSet } from "../compiler/tool.js";
 
 /** Which call an event or error is about. Children of an `each` have `parent` and `index`. */
@@ -113,5 +113,3 @@ export interface RunResult {
   errors: RunError[];
   trace: Trace;
 }
-
-export type PlanInputForRun = string | PlanGraph;
