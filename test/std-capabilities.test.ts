@@ -10,44 +10,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { checkSource } from "../src/compiler/compile.js";
-import { defineTool, type AnyTool } from "../src/compiler/tool.js";
+import { defineTool } from "../src/compiler/tool.js";
 import { run } from "../src/runtime/run.js";
 import { stdTools, type StdOptions } from "../src/tools/std/index.js";
+import { call, callFailure as failure, tool } from "./fixtures/std-call.js";
 import { startFakeOpenAI } from "./support/openai-server.js";
-
-function tool(name: string, options: StdOptions): AnyTool {
-  const found = stdTools(options).find((t) => t.name === name);
-  if (found === undefined) throw new Error(`no std tool ${name}`);
-  return found;
-}
-
-async function call(
-  name: string,
-  args: Record<string, unknown>,
-  options: StdOptions = {},
-): Promise<unknown> {
-  const t = tool(name, options);
-  const parsed: unknown = t.input.parse(args);
-  const signal = new AbortController().signal;
-  return await t.run(parsed as never, { signal, attempt: 1, node: { id: "n1" } });
-}
-
-/** The error a call fails with; `permanent` says whether a retry could help. */
-async function failure(
-  name: string,
-  args: Record<string, unknown>,
-  options: StdOptions = {},
-): Promise<{ message: string; permanent: boolean }> {
-  try {
-    await call(name, args, options);
-  } catch (e) {
-    return {
-      message: (e as Error).message,
-      permanent: (e as { permanent?: boolean }).permanent === true,
-    };
-  }
-  throw new Error(`${name} did not fail`);
-}
 
 function warnings(plan: string, options: StdOptions = {}): string[] {
   return checkSource(plan, { tools: stdTools(options) })

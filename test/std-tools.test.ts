@@ -3,35 +3,14 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { toolSignature } from "../src/compiler/signature.js";
-import type { AnyTool } from "../src/compiler/tool.js";
-import { stdTools, type StdOptions } from "../src/tools/std/index.js";
-
-function tool(name: string, options: StdOptions = {}): AnyTool {
-  const found = stdTools(options).find((t) => t.name === name);
-  if (found === undefined) throw new Error(`no std tool ${name}`);
-  return found;
-}
-
-/** Validates the arguments as the runtime does, then runs the tool. */
-async function call(
-  name: string,
-  args: Record<string, unknown>,
-  signal = new AbortController().signal,
-): Promise<unknown> {
-  const t = tool(name);
-  const parsed: unknown = t.input.parse(args);
-  return await t.run(parsed as never, { signal, attempt: 1, node: { id: "n1" } });
-}
+import { stdTools } from "../src/tools/std/index.js";
+import { call, callFailure, tool } from "./fixtures/std-call.js";
 
 /** The error a call fails with, which must be permanent (retrying cannot help). */
 async function failure(name: string, args: Record<string, unknown>): Promise<string> {
-  try {
-    await call(name, args);
-  } catch (e) {
-    expect((e as { permanent?: boolean }).permanent).toBe(true);
-    return (e as Error).message;
-  }
-  throw new Error(`${name} did not fail`);
+  const { message, permanent } = await callFailure(name, args);
+  expect(permanent).toBe(true);
+  return message;
 }
 
 function rejectsArgs(name: string, args: Record<string, unknown>): boolean {
@@ -283,9 +262,9 @@ describe("time.now and sleep", () => {
 
   it("stops sleeping when aborted", async () => {
     const controller = new AbortController();
-    const slept = call("sleep", { ms: 60_000 }, controller.signal);
+    const slept = call("sleep", { ms: 60_000 }, {}, controller.signal);
     controller.abort(new Error("stop"));
     await expect(slept).rejects.toThrow("stop");
-    await expect(call("sleep", { ms: 1 }, controller.signal)).rejects.toThrow("stop");
+    await expect(call("sleep", { ms: 1 }, {}, controller.signal)).rejects.toThrow("stop");
   });
 });
