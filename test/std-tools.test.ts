@@ -18,16 +18,20 @@ function rejectsArgs(name: string, args: Record<string, unknown>): boolean {
 }
 
 describe("the tool list", () => {
+  const PURE = [
+    "math.eval",
+    "text.template",
+    "text.split",
+    "text.join",
+    "text.extract",
+    "json.parse",
+    "json.get",
+  ];
+
   it("has every tool once, each with a description", () => {
     const names = stdTools().map((t) => t.name);
     expect(names).toEqual([
-      "math.eval",
-      "text.template",
-      "text.split",
-      "text.join",
-      "text.extract",
-      "json.parse",
-      "json.get",
+      ...PURE,
       "http.get",
       "http.post",
       "file.read",
@@ -46,15 +50,7 @@ describe("the tool list", () => {
     const effect = stdTools()
       .filter((t) => t.effect === true)
       .map((t) => t.name);
-    expect(pure).toEqual([
-      "math.eval",
-      "text.template",
-      "text.split",
-      "text.join",
-      "text.extract",
-      "json.parse",
-      "json.get",
-    ]);
+    expect(pure).toEqual(PURE);
     expect(effect).toEqual(["http.post", "file.write", "sleep"]);
   });
 
