@@ -359,6 +359,16 @@ describe("weft ask fails clearly", () => {
     ]);
   });
 
+  it("the server may come from OPENAI_BASE_URL", async () => {
+    const s = await server(byRole({ planner: PLAN, solver: "Answer: yes" }));
+    vi.stubEnv("OPENAI_BASE_URL", s.baseURL);
+    const args = ask(s).filter((a) => a !== "--base-url" && a !== s.baseURL);
+    const r = await weft(args);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("yes\n");
+    expect(s.requests.map((q) => q.role)).toEqual(["planner", "solver"]);
+  });
+
   it("bad flags and missing tools are usage errors (exit 2)", async () => {
     const base = ["ask", "Q?", "--model", "m", "--base-url", "http://127.0.0.1:1/v1"];
     const mode = await weft([...base, "--tools", exampleTools, "--mode", "chat"]);

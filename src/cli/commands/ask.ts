@@ -148,8 +148,8 @@ interface Parsed {
 async function askWith(question: string, flags: AskFlags, io: Io, p: Parsed): Promise<number> {
   const json = flags.json === true;
   const verbose = flags.verbose === true;
-  const baseURL = flags.baseUrl ?? env("OPENAI_BASE_URL");
-  const apiKey = flags.apiKey ?? env("OPENAI_API_KEY");
+  // Without --base-url / --api-key the agent's client reads OPENAI_BASE_URL / OPENAI_API_KEY.
+  const { baseUrl: baseURL, apiKey } = flags;
   const agent = createAgent({
     model: p.model,
     tools: p.tools,
