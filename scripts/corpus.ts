@@ -51,7 +51,7 @@ export const llmCompilerTools: AnyTool[] = [
 ];
 
 /** Simulated seconds per call, for the schedule comparison. */
-export const LATENCY: Record<string, number> = { Wikipedia: 1.0, LLM: 1.5, search: 1.0, math: 1.5 };
+const LATENCY: Record<string, number> = { Wikipedia: 1.0, LLM: 1.5, search: 1.0, math: 1.5 };
 
 // ## Counting
 
@@ -264,7 +264,7 @@ function outcomes(name: string, c: CorpusCounts): string {
   ].join("\n");
 }
 
-export function parallelism(shapes: readonly PlanShape[], latencies: string): string {
+function parallelism(shapes: readonly PlanShape[], latencies: string): string {
   const maxSteps = Math.max(0, ...shapes.map((s) => s.steps));
   const maxDepth = Math.max(0, ...shapes.map((s) => s.depth));
   const header = ["steps \\ depth", ...Array.from({ length: maxDepth }, (_, i) => i + 1), "plans"];
