@@ -79,14 +79,8 @@ interface Entry {
 
 /** The memo over a tool set: `forPlan(graph)` gives the tools a plan runs on. */
 export class CallMemo {
-  /**
-   * The tools with `run` memoized, for calls that come with no plan: every
-   * call of a non-pure tool counts as its plan's first statement of that
-   * shape (so two identical statements of one plan run through it merge; run
-   * plans through `forPlan`).
-   */
-  readonly tools: ToolSet;
   readonly #source: ToolSet;
+  #planless: ToolSet | undefined;
   readonly records: ToolCallRecord[];
   readonly #env: MemoEnv;
   readonly #entries = new Map<string, Entry>();
@@ -101,7 +95,6 @@ export class CallMemo {
     this.#env = env;
     this.#source = tools;
     this.records = env.records ?? [];
-    this.tools = this.#wrap(undefined);
     env.signal?.addEventListener("abort", () => this.#abortAll(env.signal?.reason), {
       once: true,
     });
@@ -115,6 +108,16 @@ export class CallMemo {
   forPlan(graph: PlanGraph): ToolSet {
     const ordinals = callOrdinals(graph, (name) => this.#source.get(name)?.pure === true);
     return this.#wrap({ ordinals, claims: new Map() });
+  }
+
+  /**
+   * The tools with `run` memoized, for calls that come with no plan: every
+   * call of a non-pure tool counts as its plan's first statement of that
+   * shape (so two identical statements of one plan run through it merge; run
+   * plans through `forPlan`). Made on first use: the agent never asks for it.
+   */
+  get tools(): ToolSet {
+    return (this.#planless ??= this.#wrap(undefined));
   }
 
   #wrap(view: PlanView | undefined): ToolSet {
