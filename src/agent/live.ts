@@ -56,12 +56,12 @@ interface Statement {
   errors?: Diagnostic[];
 }
 
+/** Counts over the dispatcher's life (a statement list replaced by `update` included). */
 export interface LiveStats {
-  statements: number;
+  /** Statements dropped for their errors. */
   dropped: number;
-  compiles: number;
+  /** Prefix runs started. */
   runs: number;
-  compileMs: number;
 }
 
 export class LiveDispatcher {
@@ -69,7 +69,7 @@ export class LiveDispatcher {
   #statements: Statement[] = [];
   readonly #runs: Promise<unknown>[] = [];
   #lastNodes = 0;
-  readonly stats: LiveStats = { statements: 0, dropped: 0, compiles: 0, runs: 0, compileMs: 0 };
+  readonly stats: LiveStats = { dropped: 0, runs: 0 };
 
   constructor(o: LiveOptions) {
     this.#o = o;
@@ -123,10 +123,8 @@ export class LiveDispatcher {
   /** Compiles the prefix, dropping statements with errors, and runs it when it has new calls. */
   #dispatch(firstNew: number): void {
     const statements = this.#statements;
-    const t0 = performance.now();
     let graph: PlanGraph | undefined;
     for (;;) {
-      this.stats.compiles++;
       const compiled = compile(planText(statements), { tools: this.#o.compileTools });
       if (compiled.graph !== undefined) {
         graph = compiled.graph;
@@ -147,8 +145,6 @@ export class LiveDispatcher {
         this.stats.dropped++;
       }
     }
-    this.stats.compileMs += performance.now() - t0;
-    this.stats.statements = statements.length;
     for (let i = firstNew; i < statements.length; i++) {
       const s = statements[i] as Statement;
       this.#o.onStatement?.(
