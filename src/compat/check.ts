@@ -9,6 +9,7 @@ import type { AnyTool, ToolSet } from "../compiler/tool.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { plainRange, type Range } from "../diagnostics/range.js";
 import type { Statement } from "../parser/ast.js";
+import { TEXT_START } from "./diagnostics.js";
 import type { BuiltPlan, Origin } from "./plan-builder.js";
 
 export interface CheckImportOptions {
@@ -76,17 +77,15 @@ export function checkImported(built: BuiltPlan, options: CheckImportOptions = {}
     mergePure: false,
   });
   const statements = compiled.plan.statements;
-  const start = { offset: 0, line: 1, column: 1 };
-  const fallback: Range = { start, end: start };
   const moved = compiled.diagnostics.map((d): Diagnostic => {
     const out: Diagnostic = {
       ...d,
-      range: plainRange(originalRange(d.range, statements, built.origins, fallback)),
+      range: plainRange(originalRange(d.range, statements, built.origins, TEXT_START)),
     };
     if (d.related !== undefined) {
       out.related = d.related.map((r) => ({
         message: r.message,
-        range: plainRange(originalRange(r.range, statements, built.origins, fallback)),
+        range: plainRange(originalRange(r.range, statements, built.origins, TEXT_START)),
       }));
     }
     return out;
@@ -125,10 +124,7 @@ function originalSpans(
  * The dependencies between steps in a compiled graph: each node belongs to the
  * statement its span lies in, and a step waits for the steps of its nodes' deps.
  */
-function stepEdges(
-  graph: PlanGraph,
-  statements: readonly Statement[],
-): Map<string, string[]> {
+function stepEdges(graph: PlanGraph, statements: readonly Statement[]): Map<string, string[]> {
   const stepOf = new Map<string, string>();
   const nameOf = (i: number): string | undefined => {
     const s = statements[i];

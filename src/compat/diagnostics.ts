@@ -21,7 +21,16 @@ function make(
   return d;
 }
 
+/** The start of the text: where a diagnostic with no better place goes. */
+export const TEXT_START: Range = Object.freeze({
+  start: Object.freeze({ offset: 0, line: 1, column: 1 }),
+  end: Object.freeze({ offset: 0, line: 1, column: 1 }),
+});
+
 export const importDiag = {
+  /** A reader threw: a bug, reported instead of thrown (the fuzz tests keep it unreached). */
+  internalError: (message: string) =>
+    make("I000", "error", TEXT_START, `internal error while importing: ${message}`),
   truncatedStep: (range: Range, step: string) =>
     make(
       "I001",

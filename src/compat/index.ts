@@ -4,7 +4,7 @@
 // place in the ORIGINAL text. It never throws and never drops a step
 // silently: each step is either a statement of the Weft text or the subject
 // of a diagnostic. docs/import.md describes the mapping.
-import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import { importDiag } from "./diagnostics.js";
 import type { BuiltPlan } from "./plan-builder.js";
 import { readCoa } from "./coa.js";
 import { readLlmCompiler } from "./llmcompiler.js";
@@ -41,13 +41,7 @@ export function readPlan(
     return readers[format](source, options);
   } catch (e) {
     // A reader bug must not take the caller down; the fuzz tests keep this unreached.
-    const at = { offset: 0, line: 1, column: 1 };
-    const d: Diagnostic = {
-      code: "I000",
-      severity: "error",
-      message: `internal error while importing: ${e instanceof Error ? e.message : String(e)}`,
-      range: { start: at, end: at },
-    };
+    const d = importDiag.internalError(e instanceof Error ? e.message : String(e));
     return {
       text: "",
       diagnostics: [d],

@@ -9,6 +9,7 @@ import type { Range } from "../diagnostics/range.js";
 import type { Ref, StringLit, StringPart } from "../parser/ast.js";
 import { formatText } from "../parser/format.js";
 import { printKey, printString } from "../parser/print-string.js";
+import { TEXT_START } from "./diagnostics.js";
 
 /** Text and references: a Weft string with interpolation. */
 export type Part = string | { ref: string };
@@ -66,23 +67,18 @@ export interface BuiltPlan {
 // Strings go through the formatter's own printer, so every `$`, `"` and `\` of
 // the original text is escaped exactly as much as the parser needs.
 
-const NOWHERE = {
-  start: { offset: 0, line: 1, column: 1 },
-  end: { offset: 0, line: 1, column: 1 },
-};
-
 function stringLiteral(parts: readonly Part[]): StringLit {
   const out: StringPart[] = parts.map((p): StringPart => {
-    if (typeof p === "string") return { kind: "Text", value: p, range: NOWHERE };
+    if (typeof p === "string") return { kind: "Text", value: p, range: TEXT_START };
     const ref: Ref = {
       kind: "Ref",
-      variable: { kind: "Var", name: p.ref, range: NOWHERE },
+      variable: { kind: "Var", name: p.ref, range: TEXT_START },
       path: [],
-      range: NOWHERE,
+      range: TEXT_START,
     };
     return ref;
   });
-  return { kind: "String", style: "double", parts: out, range: NOWHERE };
+  return { kind: "String", style: "double", parts: out, range: TEXT_START };
 }
 
 function printArgs(args: readonly Arg[]): string {
