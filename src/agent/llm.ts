@@ -99,6 +99,16 @@ export function countPromptTokens(
   return n;
 }
 
+/** A reply's completion tokens, counted: its text and its tool calls' names and arguments. */
+function countCompletionTokens(
+  text: string,
+  toolCalls: Iterable<{ name: string; arguments: string }>,
+): number {
+  let n = countTokens(text);
+  for (const c of toolCalls) n += countTokens(c.name) + countTokens(c.arguments);
+  return n;
+}
+
 function textOf(content: unknown): string {
   if (typeof content === "string") return content;
   if (Array.isArray(content))
@@ -209,9 +219,7 @@ export class LlmSession {
         : await this.whole(params, controller.signal, progress);
       const usage: LlmUsage = reply.usage ?? {
         promptTokens: countPromptTokens(o.messages, o.tools),
-        completionTokens:
-          countTokens(reply.text) +
-          reply.toolCalls.reduce((n, c) => n + countTokens(c.name) + countTokens(c.arguments), 0),
+        completionTokens: countCompletionTokens(reply.text, reply.toolCalls),
         source: "tokenizer",
       };
       const end = clock();
@@ -254,12 +262,7 @@ export class LlmSession {
     const refused = error.kind === "http" || (error.kind === "connection" && !progress.responded);
     const usage: LlmUsage = {
       promptTokens: refused ? 0 : countPromptTokens(o.messages, o.tools),
-      completionTokens:
-        countTokens(progress.text) +
-        [...progress.toolCalls.values()].reduce(
-          (n, c) => n + countTokens(c.name) + countTokens(c.arguments),
-          0,
-        ),
+      completionTokens: countCompletionTokens(progress.text, progress.toolCalls.values()),
       source: "tokenizer",
     };
     const end = this.opts.clock();
