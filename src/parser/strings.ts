@@ -40,12 +40,12 @@ export function decodeString(token: IToken, lines: LineMap, diagnostics: Diagnos
   const src = image.slice(0, image.length - quote);
   const range = lines.range(base, base + image.length);
   // Most strings have no escapes and no interpolation: one text part.
-  if (!/[\\$\r]/.test(src.slice(quote))) {
-    const value = src.slice(quote);
+  const body = src.slice(quote);
+  if (!/[\\$\r]/.test(body)) {
     const parts: StringPart[] =
-      value.length === 0
+      body.length === 0
         ? []
-        : [{ kind: "Text", value, range: lines.range(base + quote, base + src.length) }];
+        : [{ kind: "Text", value: body, range: lines.range(base + quote, base + src.length) }];
     return { kind: "String", style, parts, range };
   }
   const parts: StringPart[] = [];
