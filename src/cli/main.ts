@@ -8,7 +8,7 @@ import { registerAsk } from "./commands/ask.js";
 import { registerImport } from "./commands/import.js";
 import { registerMcp } from "./commands/mcp.js";
 import { processIo, UsageError, type Io } from "./io.js";
-import { addToolFlags } from "./tool-flags.js";
+import { addToolFlags, collect } from "./tool-flags.js";
 import { weftVersion } from "./version.js";
 
 function buildProgram(io: Io, setExit: (code: number) => void): Command {
@@ -82,7 +82,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option(
       "-a, --arg <name=value>",
       "a plan input (repeatable); the value is JSON when it parses as JSON, else text",
-      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+      collect,
     )
     .option("-c, --concurrency <n>", "at most this many calls in flight (default: unbounded)")
     .option("-k, --keep-going", "on a failure, skip only the calls that depend on it")

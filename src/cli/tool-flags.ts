@@ -30,7 +30,8 @@ export interface ToolFlagOptions {
   llm?: boolean;
 }
 
-function collect(value: string, previous: string[] | undefined): string[] {
+/** A repeatable option's values, in the order given (commander's option parser). */
+export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 

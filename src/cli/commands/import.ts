@@ -14,16 +14,12 @@ import {
 import { isToolName } from "../../parser/names.js";
 import { renderDiagnostics, summarize } from "../../diagnostics/render.js";
 import { displayName, readSource, UsageError, type Io } from "../io.js";
-import { addToolFlags, hasToolSource, openTools, type ToolFlags } from "../tool-flags.js";
+import { addToolFlags, collect, hasToolSource, openTools, type ToolFlags } from "../tool-flags.js";
 
 export interface ImportFlags extends ToolFlags {
   from: ForeignFormat;
   json?: boolean;
   map?: string[];
-}
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
 }
 
 /** `--map Wikipedia=wiki.search` flags as a rename table. */
