@@ -13,6 +13,7 @@ import { compile } from "../compiler/compile.js";
 import type { Json, PlanGraph } from "../compiler/ir.js";
 import { hasErrors } from "../diagnostics/diagnostic.js";
 import { toolSet, type ToolSet } from "../compiler/tool.js";
+import { errorMessage } from "../runtime/call.js";
 import type { RunResult } from "../runtime/types.js";
 import { runBaseline } from "./baselines.js";
 import { directAnswer } from "./direct-answer.js";
@@ -472,8 +473,7 @@ function busyMs(calls: readonly ToolCallRecord[]): number | undefined {
 function asAgentError(e: unknown): AgentError {
   if (e instanceof Stop) return e.error;
   if (e instanceof LlmError) return { kind: e.kind, message: e.message };
-  const message = e instanceof Error ? e.message : String(e);
-  return { kind: "run", message: `internal error: ${message}` };
+  return { kind: "run", message: `internal error: ${errorMessage(e)}` };
 }
 
 function unknownError(): AgentError {

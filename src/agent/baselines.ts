@@ -5,6 +5,7 @@
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import { z } from "zod";
 import type { AnyTool, ToolSet } from "../compiler/tool.js";
+import { CallTimeout, errorMessage } from "../runtime/call.js";
 import type { NodeRef, RunEvent } from "../runtime/types.js";
 import { LlmError, type ChatReply, type LlmSession } from "./llm.js";
 import { ROLE_LINE } from "./roles.js";
@@ -161,7 +162,7 @@ async function execute(
   const timeout = new Promise<never>((_, reject) => {
     if (timeoutMs === undefined) return;
     timer = setTimeout(() => {
-      reject(new Error(`timed out after ${timeoutMs} ms`));
+      reject(new CallTimeout(timeoutMs));
       controller.abort();
     }, timeoutMs);
   });
@@ -187,7 +188,7 @@ async function execute(
     emit({ type: "finished", node, t: record.end, durationMs: record.end - record.start });
     return text;
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
+    const message = errorMessage(e);
     record.error = message;
     record.end = env.clock();
     emit({ type: "failed", node, error: message, t: record.end });
