@@ -2,11 +2,7 @@
 // `[FUNC tool(args) = yN]` calls become statements, the text becomes notes.
 import { describe, expect, it } from "vitest";
 import { checkImported, importPlan, readPlan } from "../src/compat/index.js";
-import type { Diagnostic } from "../src/diagnostics/diagnostic.js";
-
-const at = (d: Diagnostic): string =>
-  `${d.range.start.line}:${d.range.start.column} ${d.severity} ${d.code}`;
-const lines = (...l: string[]): string => `${l.join("\n")}\n`;
+import { at, lines } from "./fixtures/compat.js";
 
 describe("Chain-of-Abstraction import", () => {
   it("turns inline calls into statements after the line they are written on", () => {

@@ -3,11 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { llmCompilerTools as tools } from "../scripts/corpus.js";
 import { checkImported, importPlan, readPlan } from "../src/compat/index.js";
-import type { Diagnostic } from "../src/diagnostics/diagnostic.js";
-
-const at = (d: Diagnostic): string =>
-  `${d.range.start.line}:${d.range.start.column} ${d.severity} ${d.code}`;
-const lines = (...l: string[]): string => `${l.join("\n")}\n`;
+import { at, lines } from "./fixtures/compat.js";
 
 describe("LLMCompiler import", () => {
   it("reads steps, Thought: lines, join() and <END_OF_PLAN>", () => {

@@ -7,7 +7,7 @@ import { checkImported, importPlan, readPlan } from "../src/compat/index.js";
 import { checkSource } from "../src/compiler/compile.js";
 import { defineTool } from "../src/compiler/tool.js";
 import { run } from "../src/runtime/run.js";
-import type { Diagnostic } from "../src/diagnostics/diagnostic.js";
+import { at, lines } from "./fixtures/compat.js";
 import { parse } from "../src/parser/parse.js";
 
 const tools = [
@@ -24,10 +24,6 @@ const tools = [
     run: () => "",
   }),
 ];
-
-const at = (d: Diagnostic): string =>
-  `${d.range.start.line}:${d.range.start.column} ${d.severity} ${d.code}`;
-const lines = (...l: string[]): string => `${l.join("\n")}\n`;
 
 describe("ReWOO import", () => {
   it("keeps Plan: lines as notes and turns #E references into Weft references", () => {
