@@ -3,27 +3,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { rewooTools as tools } from "../scripts/corpus.js";
 import { checkImported, importPlan, readPlan } from "../src/compat/index.js";
 import { checkSource } from "../src/compiler/compile.js";
 import { defineTool } from "../src/compiler/tool.js";
 import { run } from "../src/runtime/run.js";
 import { at, lines } from "./fixtures/compat.js";
 import { parse } from "../src/parser/parse.js";
-
-const tools = [
-  defineTool({
-    name: "Wikipedia",
-    input: z.object({ query: z.string() }),
-    output: z.string(),
-    run: () => "",
-  }),
-  defineTool({
-    name: "LLM",
-    input: z.object({ prompt: z.string() }),
-    output: z.string(),
-    run: () => "",
-  }),
-];
 
 describe("ReWOO import", () => {
   it("keeps Plan: lines as notes and turns #E references into Weft references", () => {
