@@ -696,10 +696,8 @@ export class Scheduler {
   #releaseGhost(task: Task, ctx: CallContext): void {
     if (task.ghost !== ctx) return;
     this.#dropGhost(task);
-    if (task.ghostHolds) {
-      task.ghostHolds = false;
-      this.#release(task);
-    }
+    // The task failed while the ghost ran (see `#fail`): the ghost gives back the task's place.
+    if (task.state === FAILED) this.#release(task);
     if (task.retryDue) {
       task.retryDue = false;
       if (task.state === RUNNING && !this.#stopped) this.#attempt(task);
@@ -870,8 +868,7 @@ export class Scheduler {
     if (isFinal(task.state)) return;
     if (task.state === RUNNING && task.node.kind === "call") {
       // A timed-out attempt still running keeps the place (see `#abandon`).
-      if (task.ghost !== undefined) task.ghostHolds = true;
-      else this.#release(task);
+      if (task.ghost === undefined) this.#release(task);
     }
     if (task.timer !== undefined) {
       clearTimeout(task.timer);
@@ -996,7 +993,6 @@ export class Scheduler {
       if (task.ghostTimer !== undefined) clearTimeout(task.ghostTimer);
       task.ghostTimer = undefined;
       task.ghost = undefined;
-      task.ghostHolds = false;
       task.retryDue = false;
     }
     this.#ghosts.clear();

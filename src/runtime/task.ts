@@ -70,7 +70,6 @@ class TaskRare {
   timer: ReturnType<typeof setTimeout> | undefined = undefined;
   ghost: CallContext | undefined = undefined;
   ghostTimer: ReturnType<typeof setTimeout> | undefined = undefined;
-  ghostHolds = false;
   retryDue = false;
   fromJournal = false;
   each: EachState | undefined = undefined;
@@ -134,13 +133,6 @@ export class Task {
   }
   set ghostTimer(v: ReturnType<typeof setTimeout> | undefined) {
     if (v !== undefined || this.rare !== undefined) this.#rare().ghostTimer = v;
-  }
-  /** The task failed while `ghost` ran: the ghost gives back the task's place. */
-  get ghostHolds(): boolean {
-    return this.rare?.ghostHolds ?? false;
-  }
-  set ghostHolds(v: boolean) {
-    if (v || this.rare !== undefined) this.#rare().ghostHolds = v;
   }
   /** A retry whose backoff ended while `ghost` still ran: it starts when the ghost goes. */
   get retryDue(): boolean {
