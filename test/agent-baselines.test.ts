@@ -5,13 +5,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { runBaseline, type BaselineEnv, type BaselineKind } from "../src/agent/baselines.js";
-import { LlmSession, makeClient } from "../src/agent/llm.js";
+import type { LlmSession } from "../src/agent/llm.js";
 import { functionTools, nameMap } from "../src/agent/tools-json.js";
 import type { AgentEvent, ToolCallRecord } from "../src/agent/types.js";
 import { defineTool, toolSet, type AnyTool, type ToolSet } from "../src/compiler/tool.js";
 import {
   closeFakeOpenAIs,
-  startFakeOpenAI,
+  fakeSession,
   type FakeOpenAI,
   type Handler,
   type ScriptedReply,
@@ -56,15 +56,12 @@ async function setup(
   tools: AnyTool[] = baseTools,
   extra: Partial<BaselineEnv> = {},
 ): Promise<Setup> {
-  server = await startFakeOpenAI(script);
   let t = 0;
   const clock = (): number => ++t;
   const events: AgentEvent[] = [];
   const calls: ToolCallRecord[] = [];
-  const llm = new LlmSession(makeClient({ baseURL: server.baseURL }), "m", {
-    clock,
-    onEvent: (e) => events.push(e),
-  });
+  let llm: LlmSession;
+  ({ server, llm } = await fakeSession(script, "m", { clock, onEvent: (e) => events.push(e) }));
   const env: BaselineEnv = {
     llm,
     tools: toolSet(tools),

@@ -16,6 +16,7 @@ import { ROLE_LINE } from "../src/agent/roles.js";
 import type { AgentEvent } from "../src/agent/types.js";
 import {
   closeFakeOpenAIs,
+  fakeSession,
   startFakeOpenAI,
   type FakeOpenAI,
   type Handler,
@@ -35,14 +36,14 @@ async function session(
   script: Handler | (ScriptedReply | string)[],
   opts: { events?: AgentEvent[]; requestTimeoutMs?: number; temperature?: number } = {},
 ): Promise<LlmSession> {
-  server = await startFakeOpenAI(script);
-  const client = makeClient({ baseURL: server.baseURL, apiKey: "test" });
-  return new LlmSession(client, "fake-model", {
+  let llm: LlmSession;
+  ({ server, llm } = await fakeSession(script, "fake-model", {
     clock: tickingClock(),
     onEvent: (e) => opts.events?.push(e),
     ...(opts.requestTimeoutMs !== undefined ? { requestTimeoutMs: opts.requestTimeoutMs } : {}),
     ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}),
-  });
+  }));
+  return llm;
 }
 
 const messages: ChatCompletionMessageParam[] = [

@@ -8,7 +8,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo, Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { decode, encode } from "gpt-tokenizer";
-import { countPromptTokens, countTokens } from "../../src/agent/llm.js";
+import {
+  countPromptTokens,
+  countTokens,
+  LlmSession,
+  makeClient,
+  type LlmSessionOptions,
+} from "../../src/agent/llm.js";
 import { roleOf } from "../../src/agent/roles.js";
 import type { LlmRole } from "../../src/agent/types.js";
 
@@ -300,6 +306,21 @@ export async function startFakeOpenAI(
   };
   running.add(fake);
   return fake;
+}
+
+/** An LLM session through the real client, on a new scripted server. */
+export async function fakeSession(
+  script: Handler | (ScriptedReply | string)[],
+  model: string,
+  options: LlmSessionOptions,
+): Promise<{ server: FakeOpenAI; llm: LlmSession }> {
+  const server = await startFakeOpenAI(script);
+  const llm = new LlmSession(
+    makeClient({ baseURL: server.baseURL, apiKey: "test" }),
+    model,
+    options,
+  );
+  return { server, llm };
 }
 
 /** The servers started and not yet closed. */
