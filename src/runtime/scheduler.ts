@@ -989,13 +989,11 @@ export class Scheduler {
   }
 
   #dropGhosts(): void {
+    // `#dropGhost` deletes from the set: a Set's iterator allows that.
     for (const task of this.#ghosts) {
-      if (task.ghostTimer !== undefined) clearTimeout(task.ghostTimer);
-      task.ghostTimer = undefined;
-      task.ghost = undefined;
+      this.#dropGhost(task);
       task.retryDue = false;
     }
-    this.#ghosts.clear();
   }
 
   /** Every task: the graph's nodes in order, each `each` followed by its children. */
