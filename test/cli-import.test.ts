@@ -1,23 +1,17 @@
 // `weft import`: in-process through the harness, plus one run of the real binary.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { PlanGraph } from "../src/compiler/ir.js";
 import { validateGraph } from "../src/compiler/validate.js";
 import { weft } from "./cli-harness.js";
+import { scratchDir } from "./fixtures/scratch.js";
 
 const root = join(import.meta.dirname, "..");
-let dir: string;
+const { dir, write } = scratchDir("weft-import-");
 let toolsModule: string;
-
-function write(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
 
 const rewooPlan = [
   "Plan: Look up both rivers.",
@@ -40,7 +34,6 @@ const rewooWeft = [
 ].join("\n");
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "weft-import-"));
   // The corpus's tools, in a module outside the repo that imports this repo's zod.
   const zod = pathToFileURL(join(root, "node_modules", "zod", "index.js")).href;
   toolsModule = write(

@@ -1,25 +1,19 @@
 // `weft run`: in-process through the harness, and as real processes (bin/weft.js).
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { Trace, TraceEntry } from "../src/runtime/types.js";
 import { weft } from "./cli-harness.js";
+import { scratchDir } from "./fixtures/scratch.js";
 
 const root = join(import.meta.dirname, "..");
 const bin = join(root, "bin", "weft.js");
 const example = (f: string) => join(root, "examples", f);
 const exampleTools = example("tools.ts");
 const runTools = join(root, "test", "fixtures", "run-tools.mjs");
-let dir: string;
-
-function write(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
+const { dir, write } = scratchDir("weft-run-");
 
 /**
  * Tools for the bugs below, written next to the test files: a tool that makes
@@ -95,10 +89,6 @@ const COMPARE_CITIES = `{
   "sentence": "Tokyo has 11857350 more inhabitants than Paris (6.6392409578389175 times as many)."
 }
 `;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "weft-run-"));
-});
 
 afterEach(() => {
   delete process.env["WEFT_TEST_LOG"];

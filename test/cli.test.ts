@@ -1,10 +1,10 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { validateGraph } from "../src/compiler/validate.js";
 import { weft } from "./cli-harness.js";
+import { scratchDir } from "./fixtures/scratch.js";
 
 const root = join(import.meta.dirname, "..");
 const examples = ["compare-cities.plan", "languages.plan", "city-research.plan"].map((f) =>
@@ -12,17 +12,7 @@ const examples = ["compare-cities.plan", "languages.plan", "city-research.plan"]
 );
 const exampleTools = join(root, "examples", "tools.ts");
 const testTools = join(root, "test", "fixtures", "tools.ts");
-let dir: string;
-
-function write(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "weft-cli-"));
-});
+const { dir, write } = scratchDir("weft-cli-");
 
 describe("weft check", () => {
   it("accepts the examples with their tools", async () => {
