@@ -6,6 +6,7 @@
 import { checkSource } from "../compiler/compile.js";
 import type { AnyTool, ToolSet } from "../compiler/tool.js";
 import { fieldOf, isAssignable, typeFromZod, type Type } from "../compiler/types.js";
+import { printKey } from "../parser/print-string.js";
 import type { PlanFormat } from "./types.js";
 
 interface Param {
@@ -67,7 +68,7 @@ function literalFor(t: Type, hint: string, n: number, depth = 0): string | undef
         if (f.optional) continue;
         const v = literalFor(f.type, name, n, depth + 1);
         if (v === undefined) return undefined;
-        fields.push(`${/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : JSON.stringify(name)}: ${v}`);
+        fields.push(`${printKey(name)}: ${v}`);
       }
       return `{${fields.join(", ")}}`;
     }
