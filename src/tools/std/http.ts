@@ -9,6 +9,11 @@ const MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
 const HTTP_TIMEOUT_MS = 30_000;
 const MAX_REDIRECTS = 5;
 
+/** Server trouble, throttling and timeouts may pass on a retry; any other error status will not. */
+export function transientStatus(status: number): boolean {
+  return status >= 500 || status === 429 || status === 408;
+}
+
 const headersSchema = z.record(z.string(), z.string()).optional();
 
 const responseSchema = z.object({
@@ -139,9 +144,7 @@ async function send(net: NetPolicy, req: Request, outer: AbortSignal): Promise<H
       const message = `${tool}: ${method} ${url.href} answered ${res.status} ${res.statusText}${
         text === "" ? "" : `: ${text.slice(0, 200)}`
       }`;
-      // Server trouble and throttling may pass; a client error will not.
-      const transient = res.status >= 500 || res.status === 429 || res.status === 408;
-      throw transient ? new Error(message) : new PermanentError(message);
+      throw transientStatus(res.status) ? new Error(message) : new PermanentError(message);
     }
     return {
       status: res.status,

@@ -4,6 +4,7 @@ import OpenAI from "openai";
 import { z } from "zod";
 import { defineTool, PermanentError } from "../../compiler/tool.js";
 import { denied } from "./capabilities.js";
+import { transientStatus } from "./http.js";
 
 const LLM_TIMEOUT_MS = 120_000;
 const MAX_PROMPT_LENGTH = 200_000;
@@ -65,8 +66,7 @@ export function llmComplete(config: LlmConfig | undefined) {
         const where = status === undefined ? `cannot reach ${client.baseURL}: ` : "";
         const message = `llm.complete: ${where}${(e as Error).message}`;
         // Bad requests, keys and models stay bad; throttling, timeouts and server errors may pass.
-        const permanent =
-          status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
+        const permanent = status !== undefined && status >= 400 && !transientStatus(status);
         throw permanent ? new PermanentError(message) : new Error(message);
       }
       const content = completion.choices[0]?.message.content;
