@@ -6,11 +6,8 @@ import { KEYWORDS } from "../parser/names.js";
 
 /** One part of a dotted name: `[A-Za-z_][A-Za-z0-9_]*`, not a keyword. */
 export function identifier(raw: string): string {
-  let id = raw.replace(/[^A-Za-z0-9_]+/g, "_");
-  if (id === "") id = "_";
-  if (/^[0-9]/.test(id)) id = `_${id}`;
-  if (KEYWORDS.has(id)) id = `${id}_`;
-  return id;
+  const id = argumentName(raw);
+  return KEYWORDS.has(id) ? `${id}_` : id;
 }
 
 /** A dotted name whose parts are identifiers: `read-file` -> `read_file`, `a..b` -> `a.b`. */
