@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -255,6 +255,20 @@ describe("the real process (bin/weft.js)", () => {
       { encoding: "utf8" },
     );
     expect(out).toBe("ok: 1 file, 0 errors, 0 warnings\n");
+  });
+
+  it("a reader that closes the pipe early (`| head`) ends weft quietly, without a stack trace", async () => {
+    const lines = Array.from({ length: 3000 }, (_, i) => `$v${i} = search("query number ${i}")`);
+    const file = write("big.plan", `${lines.join("\n")}\n`);
+    const child = spawn(process.execPath, [bin, "compile", file, "--tools", exampleTools], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout.once("data", () => child.stdout.destroy());
+    const code = await new Promise<number | null>((done) => child.on("close", done));
+    expect(stderr).not.toMatch(/EPIPE|\n\s+at .*:\d+:\d+/);
+    expect(code).toBe(0);
   });
 
   it("garbage gives diagnostics and exit 1, never a stack trace", () => {

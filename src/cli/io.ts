@@ -18,7 +18,21 @@ export interface Io {
   onInterrupt?: (handler: () => void) => () => void;
 }
 
+/**
+ * A reader that stops early (`weft ... | head`) closes the pipe under us:
+ * that ends the command quietly, as it does for other Unix tools, instead of
+ * an unhandled EPIPE with a stack trace.
+ */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  if (stream.listenerCount("error") > 0) return;
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    process.exit(e.code === "EPIPE" ? 0 : 2);
+  });
+}
+
 export function processIo(): Io {
+  quietOnClosedPipe(process.stdout);
+  quietOnClosedPipe(process.stderr);
   const tty = (s: NodeJS.WriteStream): boolean =>
     s.isTTY === true && process.env["NO_COLOR"] === undefined;
   return {
