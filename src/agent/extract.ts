@@ -20,6 +20,7 @@
 //   it; once a fence opened, only the fenced part is plan: everything after
 //   the closing fence is notes;
 // - anything else (`Thought:`, `Plan:`, numbered or bulleted prose) is a note.
+import { KEYWORDS } from "../parser/names.js";
 
 export interface ExtractedLine {
   /** The statement's source: may span lines (brackets, triple-quoted strings); no line break at the end. */
@@ -39,8 +40,6 @@ type LineKind =
   | "fence" // ```
   | "blank"
   | "other";
-
-const KEYWORDS = new Set(["input", "each", "in", "return", "true", "false", "null"]);
 
 /** Whitespace between tokens, as the lexer skips it (line breaks are handled apart). */
 function isSpace(c: string): boolean {

@@ -9,15 +9,15 @@
 // arguments precede named ones, object keys are unique and `return` is last.
 // Tool names are random unless `tools` is given.
 import fc from "fast-check";
+import { KEYWORDS } from "../../src/parser/names.js";
 
-const KEYWORDS = new Set(["input", "each", "in", "return", "true", "false", "null"]);
 const INPUT_TYPES = ["string", "number", "boolean", "list", "object", "any"] as const;
 
 const arbIdent = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,6}$/).filter((s) => !KEYWORDS.has(s));
 /**
  * Keywords that may serve as a field, argument or key name.
  */
-const NAME_KEYWORDS = ["input", "each", "in", "return", "true", "false", "null"];
+const NAME_KEYWORDS = [...KEYWORDS];
 /** A field, argument or key name: identifiers and keywords alike. */
 const arbName = fc.oneof(
   { weight: 4, arbitrary: arbIdent },
